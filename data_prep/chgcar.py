@@ -10,10 +10,17 @@ magvox stores densities per volume: e/A^3 and uB/A^3, arrays [i, j, k] along a, 
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
 from pymatgen.core import Structure
+from pymatgen.io.vasp.inputs import Poscar
+
+from data_prep.errors import MagvoxInputError
+from data_prep.fileio import read_bytes, sha256_hex
+from data_prep.vasp_blocks import LayoutError, parse_blocks
+from data_prep.volumetric import VolumetricData
 
 VASP_DIGITS = 11  # VASP writes E18.11
 
@@ -72,7 +79,8 @@ def write_chgcar(
         raise ValueError(f"total_e_per_A3 must be 3-D (Nx, Ny, Nz), got shape {total.shape}")
     volume = abs(float(np.linalg.det(structure.lattice.matrix)))
     grid = " ".join(f"{n:5d}" for n in total.shape)
-    parts = [_header(structure, title or ""), "\n", grid + "\n", _format_block(total * volume, digits)]
+    parts = [_header(structure, title or ""), "\n", grid + "\n"]
+    parts.append(_format_block(total * volume, digits))
     if magnetization_uB_per_A3 is not None:
         mag = np.asarray(magnetization_uB_per_A3, dtype=np.float64)
         if mag.shape != total.shape:
@@ -83,3 +91,83 @@ def write_chgcar(
     path = Path(path)
     path.write_text("".join(parts))
     return path
+
+
+def _split_header(path: Path, data: bytes) -> tuple[str, int]:
+    """The POSCAR header (up to the first blank line) and the byte offset where data begins."""
+    pos, nlines = 0, 0
+    while True:
+        end = data.find(b"\n", pos)
+        if end < 0:
+            raise MagvoxInputError(path, "no blank line after the structure header (truncated?)")
+        line = data[pos:end]
+        pos, nlines = end + 1, nlines + 1
+        if nlines > 1 and not line.strip():
+            try:
+                return data[:end].decode("utf-8"), pos
+            except UnicodeDecodeError:
+                raise MagvoxInputError(path, "header is not text (binary or garbled)") from None
+        if nlines > 100_000:
+            raise MagvoxInputError(path, "no blank line after the structure header")
+
+
+def _parse_header(path: Path, header: str) -> tuple[Structure, bool]:
+    """Structure from the POSCAR header; species_known is False for a VASP 4 header."""
+    lines = header.splitlines()
+    species_known = len(lines) > 5 and not all(t.isdigit() for t in lines[5].split())
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            structure = Poscar.from_str(header).structure
+    except Exception as exc:  # pymatgen raises many types on a damaged header
+        raise MagvoxInputError(path, f"structure header unreadable: {exc}") from None
+    if abs(structure.lattice.volume) < 1e-8 or not np.isfinite(structure.lattice.matrix).all():
+        raise MagvoxInputError(path, "structure header: degenerate or non-finite lattice")
+    return structure, species_known
+
+
+def _pick_magnetization(blocks: list[np.ndarray], component: str) -> np.ndarray | None:
+    """Magnetization block (raw rho*V): the second of two; of four, m_x/m_y/m_z or |m|."""
+    if len(blocks) == 2:
+        return blocks[1]
+    if len(blocks) == 4:
+        if component == "norm":
+            return np.sqrt(blocks[1] ** 2 + blocks[2] ** 2 + blocks[3] ** 2)
+        return blocks[{"x": 1, "y": 2, "z": 3}[component]]
+    return None
+
+
+def read_chgcar(
+    path: str | Path, magnetization: str = "z", format: str = "CHGCAR", quantity: str = "density"
+) -> VolumetricData:
+    """Read a CHGCAR-family file (plain, .gz, .bz2, .xz) into a checked VolumetricData.
+
+    Densities are divided by V_cell = |det(lattice)| (e/A^3, uB/A^3); LOCPOT (eV) and ELFCAR
+    values are kept as written. Raises MagvoxInputError naming the file, line and problem.
+    """
+    path = Path(path)
+    data = read_bytes(path)
+    if not data.rstrip(b" \t\r").endswith(b"\n"):
+        raise MagvoxInputError(path, "last line has no line end (file truncated?)")
+    header, start = _split_header(path, data)
+    structure, species_known = _parse_header(path, header)
+    try:
+        blocks = parse_blocks(data[start:], len(structure))
+    except LayoutError as exc:
+        line = data[: start + exc.offset].count(b"\n") + 1
+        raise MagvoxInputError(path, f"line {line}: {exc}") from None
+    scale = abs(float(np.linalg.det(structure.lattice.matrix))) if quantity == "density" else 1.0
+    mag = _pick_magnetization(blocks, magnetization)
+    kind = {1: "none", 2: "collinear", 4: "noncollinear"}[len(blocks)]
+    return VolumetricData(
+        structure=structure,
+        total_e_per_A3=blocks[0] / scale,
+        magnetization_uB_per_A3=None if mag is None else mag / scale,
+        spin_kind=kind,  # type: ignore[arg-type]
+        source=str(path),
+        sha256=sha256_hex(data),
+        format=format,
+        quantity=quantity,  # type: ignore[arg-type]
+        species_known=species_known,
+        magnetization_component=magnetization if len(blocks) == 4 else None,
+    )
