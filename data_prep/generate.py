@@ -1,0 +1,70 @@
+"""Turning the ``magvox generate`` options into run specs and engine parameters."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from data_prep.magnetic import CONFIGURATIONS
+from data_prep.runs import RunSpec
+from data_prep.structures import TABLE1_A2, TABLE1_B, TABLE1_X, Decoration, decorations
+
+
+def _split_pair(text: str) -> tuple[str, str]:
+    """'GeSi' -> ('Ge', 'Si'); 'PP' -> ('P', 'P'); 'Ge' -> ('Ge', 'Ge')."""
+    parts, cur = [], ""
+    for ch in text:
+        if ch.isupper() and cur:
+            parts.append(cur)
+            cur = ""
+        cur += ch
+    parts.append(cur)
+    if len(parts) == 1:
+        return parts[0], parts[0]
+    if len(parts) != 2:
+        raise ValueError(f"B pair {text!r} must be two element symbols, such as GeSi")
+    return parts[0], parts[1]
+
+
+def specs_from_args(
+    a1: list[str], a2: list[str] | None, b: list[str] | None, x: list[str] | None,
+    configs: list[str],
+) -> list[RunSpec]:  # fmt: skip
+    """Every combination of site elements times every configuration (Table 1 by default)."""
+    for c in configs:
+        if c not in CONFIGURATIONS:
+            known = ", ".join(CONFIGURATIONS)
+            raise ValueError(f"unknown configuration {c!r}; choose from {known}")
+    pairs = [_split_pair(t) for t in b] if b else list(TABLE1_B)
+    decs = decorations(a1, a2 or list(TABLE1_A2), pairs, x or list(TABLE1_X))
+    return [RunSpec(d, c) for d in decs for c in configs]
+
+
+def specs_from_record(path: Path) -> tuple[list[RunSpec], dict[str, Any]]:
+    """The spec and parameters recorded in a run's magvox_run.json."""
+    rec = json.loads(Path(path).read_text())
+    return [RunSpec(Decoration.from_dict(rec["sites"]), rec["configuration"])], dict(
+        rec.get("parameters", {})
+    )
+
+
+def parse_params(items: list[str]) -> dict[str, Any]:
+    """``["h=0.25", "kpts=2,2,1", "basis=sz"]`` -> typed dict."""
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ValueError(f"--set {item!r}: expected KEY=VALUE")
+        if "," in value:
+            out[key] = [int(v) for v in value.split(",")]
+        else:
+            for cast in (int, float):
+                try:
+                    out[key] = cast(value)
+                    break
+                except ValueError:
+                    continue
+            else:
+                out[key] = value
+    return out

@@ -1,0 +1,146 @@
+"""One DFT run of a decorated prototype, written atomically as a magvox run folder.
+
+Layout (docs/CONTRACTS.md): ``<root>/<composite>/<configuration>/`` with CHGCAR, POSCAR, gpaw.txt
+and magvox_run.json. The folder is assembled in a hidden temporary sibling and renamed into place,
+so a run folder either holds a complete result (or a complete failure record) or does not exist;
+a run killed mid-way leaves only a temporary folder, which the next attempt replaces.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from data_prep.magnetic import RECTANGULAR, initial_moments
+from data_prep.structures import Decoration, a_site_indices, prototype, rectangular
+
+RUN_JSON = "magvox_run.json"
+SCHEMA = 1
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """What to compute: a decoration in one magnetic configuration."""
+
+    decoration: Decoration
+    configuration: str
+
+    @property
+    def relpath(self) -> Path:
+        return Path(self.decoration.name) / self.configuration
+
+
+def build_atoms(spec: RunSpec) -> tuple[Any, np.ndarray]:
+    """The cell (10-atom, or 20-atom rectangular for zigzag/stripy) and initial moments (uB).
+
+    Atoms are grouped by species (stable order A1, A2, B1, B2, X) so CHGCAR/POSCAR headers list
+    each species once; the moments follow the same order.
+    """
+    dec = spec.decoration
+    atoms = rectangular(dec) if spec.configuration in RECTANGULAR else prototype(dec)
+    moments = initial_moments(atoms, a_site_indices(atoms), spec.configuration)
+    first = {}
+    for i, s in enumerate(atoms.get_chemical_symbols()):
+        first.setdefault(s, i)
+    order = sorted(range(len(atoms)), key=lambda i: (first[atoms[i].symbol], i))
+    return atoms[order], moments[order]
+
+
+def read_record(run_dir: Path) -> dict | None:
+    """The run's magvox_run.json, or None if the run has not finished."""
+    path = Path(run_dir) / RUN_JSON
+    if not path.is_file():
+        return None
+    return json.loads(path.read_text())
+
+
+def _write_json(path: Path, record: dict) -> None:
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(record, indent=1, sort_keys=True))
+    os.replace(tmp, path)
+
+
+def _publish(tmp_dir: Path, final: Path) -> None:
+    """Rename the finished temporary folder into place (replacing an older failure record)."""
+    if final.exists():
+        shutil.rmtree(final)
+    os.rename(tmp_dir, final)
+
+
+def _result_files(tmp: Path, result: dict, base: dict) -> dict:
+    from pymatgen.io.ase import AseAtomsAdaptor
+
+    from data_prep.chgcar import write_chgcar
+
+    atoms = result["atoms"]
+    structure = AseAtomsAdaptor.get_structure(atoms)
+    structure.to(filename=str(tmp / "POSCAR"), fmt="poscar")
+    write_chgcar(tmp / "CHGCAR", structure, result["total"], result["magnetization"],
+                 title=f"{base['composite']} {base['configuration']} (magvox gpaw)")  # fmt: skip
+    voxel = atoms.get_volume() / result["total"].size  # A^3 per grid point
+    record = dict(base)
+    record.update({k: v for k, v in result.items() if k not in ("atoms", "total", "magnetization")})
+    record["status"] = "ok" if result["converged"] else "unconverged"
+    record["electrons_integrated"] = float(result["total"].sum() * voxel)
+    record["moment_integrated_uB"] = float(result["magnetization"].sum() * voxel)
+    record["grid"] = list(result["total"].shape)
+    return record
+
+
+def record_failure(spec: RunSpec, root: Path, reason: str) -> dict:
+    """Publish a failure record for ``spec`` (e.g. its worker process died)."""
+    final = Path(root) / spec.relpath
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = final.parent / f".{spec.configuration}.fail-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    record = {"schema": SCHEMA, "engine": "gpaw", "composite": spec.decoration.name,
+              "configuration": spec.configuration, "sites": spec.decoration.as_dict(),
+              "status": "failed", "reason": reason}  # fmt: skip
+    _write_json(tmp / RUN_JSON, record)
+    _publish(tmp, final)
+    return record
+
+
+def run_one(spec: RunSpec, root: Path, params: dict, *, force: bool = False) -> dict:
+    """Compute ``spec`` under ``root`` unless it has finished; return its record.
+
+    A finished record (status ok, failed or unconverged) is returned as is unless ``force``.
+    Exceptions of the engine become a ``failed`` record with the reason; nothing is raised.
+    """
+    from data_prep.gpaw_engine import GpawParameters, run_gpaw
+
+    final = Path(root) / spec.relpath
+    old = read_record(final)
+    if old is not None and not force:
+        return {**old, "skipped": True}
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = final.parent / f".{spec.configuration}.tmp-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    gp = GpawParameters.from_dict(params)
+    base = {"schema": SCHEMA, "engine": "gpaw", "composite": spec.decoration.name,
+            "configuration": spec.configuration, "sites": spec.decoration.as_dict(),
+            "parameters": gp.as_dict(), "reason": None}  # fmt: skip
+    try:
+        atoms, moments = build_atoms(spec)
+        base["initial_moments_uB"] = moments.tolist()
+        base["symbols"] = atoms.get_chemical_symbols()
+        record = _result_files(tmp, run_gpaw(atoms, moments, gp, tmp), base)
+        if record["status"] != "ok":
+            record["reason"] = f"SCF not converged in {gp.maxiter} iterations"
+    except Exception as exc:  # the campaign goes on; the reason is kept
+        record = {**base, "status": "failed", "reason": f"{type(exc).__name__}: {exc}",
+                  "traceback": traceback.format_exc(limit=5)}  # fmt: skip
+        if "not converged" in str(exc).lower() or "Convergence" in type(exc).__name__:
+            record["status"] = "unconverged"
+    _write_json(tmp / RUN_JSON, record)
+    _publish(tmp, final)
+    return record
