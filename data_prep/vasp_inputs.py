@@ -94,7 +94,7 @@ def write_vasp_run(spec: RunSpec, root: Path, params: dict[str, Any]) -> Path:
 
 
 def slurm_array_script(n_runs: int, *, ntasks: int = 32, time: str = "04:00:00") -> str:
-    """An sbatch array script: task i runs VASP in the i-th folder of runs.txt, skipping done ones."""
+    """sbatch array script: task i runs VASP in folder i of runs.txt, skipping finished ones."""
     return f"""#!/bin/bash
 #SBATCH --job-name=magvox-dft
 #SBATCH --array=0-{n_runs - 1}
