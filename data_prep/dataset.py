@@ -1,0 +1,163 @@
+"""The shared Zarr v3 dataset (docs/CONTRACTS.md): one group per sample, index and label tables.
+
+    DS.zarr/  attrs {"magvox_schema": 1, "train_grid": [60, 60, 120]}
+      samples/<sample_id>/  attrs = index row; arrays spin_native, spin, total_native (optional)
+      index.parquet  labels.parquet   (caches, rebuilt from the sample attrs when stale)
+
+Densities are float32, uB/A^3 (spin) and e/A^3 (total), [i, j, k] along a, b, c, one chunk per
+array, Blosc-zstd with byte shuffle (lossless). A sample is written in ``_tmp/`` and renamed into
+``samples/`` in one ``os.rename``: after a kill -9 the store holds only complete samples.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import zarr
+from zarr.codecs import BloscCodec
+
+from data_prep.labels import compute_labels
+from data_prep.regrid import TRAIN_GRID
+
+SCHEMA = 1
+_COMPRESSOR = BloscCodec(cname="zstd", clevel=5, shuffle="shuffle")
+_TMP = "_tmp"
+
+
+def create_store(path: str | Path, train_grid: tuple[int, int, int] = TRAIN_GRID) -> Path:
+    """Create the store (or check an existing one has the same schema and training grid)."""
+    path = Path(path)
+    if (path / "zarr.json").is_file():
+        attrs = zarr.open_group(str(path), mode="r").attrs.asdict()
+        if attrs.get("magvox_schema") != SCHEMA or list(attrs.get("train_grid", [])) != list(
+            train_grid
+        ):
+            raise ValueError(f"{path}: existing store has {attrs}, wanted train_grid {train_grid}")
+    else:
+        root = zarr.open_group(str(path), mode="w")
+        root.attrs.update({"magvox_schema": SCHEMA, "train_grid": list(train_grid)})
+        root.create_group("samples")
+    shutil.rmtree(path / _TMP, ignore_errors=True)  # partial samples of a killed run
+    return path
+
+
+def _array(group: zarr.Group, name: str, values: np.ndarray) -> None:
+    values = np.ascontiguousarray(values, dtype=np.float32)
+    arr = group.create_array(name, shape=values.shape, dtype="float32", chunks=values.shape,
+                             compressors=_COMPRESSOR, dimension_names=["a", "b", "c"])
+    arr[...] = values
+
+
+def write_sample(
+    path: str | Path,
+    sample_id: str,
+    row: dict,
+    spin_native: np.ndarray,
+    spin_train: np.ndarray,
+    total_native: np.ndarray | None = None,
+) -> bool:
+    """Write one sample atomically; False (and nothing written) when it already exists.
+
+    row: the index row (JSON-serialisable). Arrays: (Nx, Ny, Nz) native and train-grid densities.
+    """
+    path = Path(path)
+    final = path / "samples" / sample_id
+    if final.exists():
+        return False
+    tmp = path / _TMP / f"{sample_id}.{uuid.uuid4().hex[:8]}"
+    group = zarr.open_group(str(tmp), mode="w", attributes=row)
+    _array(group, "spin_native", spin_native)
+    _array(group, "spin", spin_train)
+    if total_native is not None:
+        _array(group, "total_native", total_native)
+    try:
+        os.rename(tmp, final)
+    except OSError:  # another worker won the race with the same content
+        shutil.rmtree(tmp, ignore_errors=True)
+        return False
+    return True
+
+
+def sample_rows(path: str | Path) -> list[dict]:
+    """The attrs of every complete sample (read straight from each group's zarr.json)."""
+    samples = Path(path) / "samples"
+    rows = []
+    for entry in sorted(os.scandir(samples), key=lambda e: e.name) if samples.is_dir() else []:
+        meta = Path(entry.path) / "zarr.json"
+        if entry.is_dir() and meta.is_file():
+            rows.append(json.loads(meta.read_text()).get("attributes", {}))
+    return rows
+
+
+def _write_parquet(df: pd.DataFrame, target: Path) -> None:
+    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}")
+    df.to_parquet(tmp, index=False)
+    os.replace(tmp, target)
+
+
+def rebuild_tables(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Rewrite index.parquet and labels.parquet from the sample attrs; returns (index, labels)."""
+    path = Path(path)
+    index = pd.DataFrame(sample_rows(path))
+    if not index.empty:
+        index = index.sort_values("sample_id").reset_index(drop=True)
+    labels = compute_labels(index)
+    _write_parquet(index, path / "index.parquet")
+    _write_parquet(labels, path / "labels.parquet")
+    return index, labels
+
+
+class MagDataset:
+    """A read view of the store. ``index``: one row per sample; ``labels``: one per composite."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.root = zarr.open_group(str(self.path), mode="r")
+        self.attrs = self.root.attrs.asdict()
+        if self.attrs.get("magvox_schema") != SCHEMA:
+            raise ValueError(f"{self.path}: not a magvox dataset (attrs {self.attrs})")
+        self.train_grid = tuple(self.attrs["train_grid"])
+        self.index, self.labels = self._tables()
+
+    def _tables(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        ids = sorted(e.name for e in os.scandir(self.path / "samples") if e.is_dir())
+        try:
+            index = pd.read_parquet(self.path / "index.parquet")
+            labels = pd.read_parquet(self.path / "labels.parquet")
+            if sorted(index.get("sample_id", [])) == ids:
+                return index, labels
+        except (OSError, ValueError):
+            pass
+        index = pd.DataFrame(sample_rows(self.path))  # stale cache (e.g. killed run): rebuild
+        if not index.empty:
+            index = index.sort_values("sample_id").reset_index(drop=True)
+        return index, compute_labels(index)
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def _read(self, sample_id: str, name: str) -> np.ndarray:
+        return np.asarray(self.root[f"samples/{sample_id}/{name}"][...], dtype=np.float32)
+
+    def spin(self, sample_id: str, grid: str = "train") -> np.ndarray:
+        """Spin density, float32 uB/A^3: (60, 60, 120) for "train", (Nx, Ny, Nz) for "native"."""
+        if grid not in ("train", "native"):
+            raise ValueError(f"grid must be 'train' or 'native', not {grid!r}")
+        return self._read(sample_id, "spin" if grid == "train" else "spin_native")
+
+    def total(self, sample_id: str) -> np.ndarray | None:
+        """Total density on the native grid, float32 e/A^3, or None when it was not stored."""
+        if f"samples/{sample_id}/total_native" not in self.root:
+            return None
+        return self._read(sample_id, "total_native")
+
+
+def open_dataset(path: str | Path) -> MagDataset:
+    """Open a magvox Zarr dataset for reading."""
+    return MagDataset(path)
