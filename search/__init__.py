@@ -1,1 +1,1 @@
-"""The service: CLI, Ray Tune + Optuna search, MLflow logging, resume, cluster launch. Imports all."""
+"""The service: CLI, Ray Tune + Optuna search, MLflow logging, resume, cluster. Imports all."""

@@ -1,0 +1,103 @@
+"""The one place search meets models: config building, feasibility, one trial, results.
+
+models knows nothing of Ray or MLflow; this adapter turns a search's plain-data fields into
+``models.trial.TrialConfig``, asks models whether a configuration can run (``validate`` and the
+memory estimate), runs ``run_trial`` and reads its ``TrialResult``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from models.config import ConfigError
+
+__all__ = ["ConfigError", "infeasible_reason", "run", "save_model", "summarize"]
+
+
+def trial_config(fields: dict[str, Any]) -> Any:
+    """``TrialConfig.from_dict(fields)`` (preset + overrides)."""
+    from models.trial import TrialConfig
+
+    return TrialConfig.from_dict(fields)
+
+
+def estimated_memory_mb(config: Any, grid: tuple[int, int, int]) -> float | None:
+    """Training memory of one trial per models' estimate (MB), or None if models has none."""
+    try:
+        from models import estimate
+    except ImportError:
+        return None
+    report = estimate.estimate(config, grid)
+    value = getattr(report, "train_memory_mb", None)
+    if value is None and isinstance(report, dict):
+        value = report.get("train_memory_mb")
+    return None if value is None else float(value)
+
+
+def infeasible_reason(fields: dict[str, Any], grid: tuple[int, int, int],
+                      max_memory_mb: float) -> str | None:
+    """None if the trial can run on ``grid`` within ``max_memory_mb``, else why not.
+
+    The reason names the field (``kernel_sizes[0]: kernel 80 is larger than its input ...``).
+    """
+    from models.trial import validate
+
+    try:
+        config = trial_config(fields)
+        validate(config, grid)
+    except (ConfigError, KeyError, TypeError, ValueError) as exc:
+        return str(exc)
+    memory = estimated_memory_mb(config, grid)
+    if memory is not None and memory > max_memory_mb:
+        return (f"memory: estimated {memory:.0f} MB for training exceeds "
+                f"settings.max_memory_mb = {max_memory_mb:.0f} MB")
+    return None
+
+
+def run(fields: dict[str, Any], dataset: Any,
+        on_epoch: Callable[[int, dict[str, float]], None]) -> Any:
+    """Train one trial with models' ``run_trial``; ``dataset`` is a ``search.data`` handle."""
+    from models.trial import run_trial
+    from search.data import local_path
+
+    def report(record: Any) -> None:
+        row = dict(record)
+        on_epoch(int(row.pop("epoch")), row)
+
+    return run_trial(trial_config(fields), local_path(dataset), on_epoch=report)
+
+
+def summarize(result: Any) -> dict[str, Any]:
+    """A TrialResult as plain data: history, final, baselines, filters, epochs, train_s."""
+    history = [dict(h) for h in result.history]
+    return {
+        "history": history,
+        "final": dict(result.final),
+        "baselines": dict(result.baselines),
+        "filters": np.asarray(result.filters),
+        "epochs": len(history),
+        "train_s": float(getattr(result, "train_s", 0.0) or 0.0),
+    }
+
+
+def save_model(result: Any, path: Path) -> None:
+    """Save the trained weights and the config that rebuilds the network."""
+    import torch
+
+    torch.save({"state_dict": result.state_dict, "config": result.config.to_dict()}, path)
+
+
+def load_model(path: Path, grid: tuple[int, int, int]) -> Any:
+    """Rebuild the network saved by ``save_model`` (for logging the best model)."""
+    import torch
+
+    from models.net import MagNet
+
+    saved = torch.load(path, map_location="cpu", weights_only=False)
+    model = MagNet(trial_config(saved["config"]).model_config(), grid)
+    model.load_state_dict(saved["state_dict"])
+    return model.eval()

@@ -1,0 +1,89 @@
+"""The Ray Tune callback that writes every trial to MLflow, from the driver.
+
+Per trial: params (the Tune config), per-epoch metrics (step = epoch), then at the end final
+metrics, baselines, the artifacts the trainable put in its last checkpoint (filters as .npy and
+pictures, result.json) and the status: completed, pruned (stopped by ASHA), failed (with the
+exception as reason). Infeasible configurations never reach Tune; ``search.feasible`` records them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ray.tune import Callback
+
+from search import tracking
+
+STATUS_KEY = "trial_status"
+
+
+class MlflowTrialCallback(Callback):
+    """Log Tune trials as nested MLflow runs under the search's parent run.
+
+    Only ids and the URI are pickled with the experiment, so the callback survives Tuner.restore.
+    """
+
+    def __init__(self, tracking_uri: str, experiment_id: str, parent_run_id: str) -> None:
+        self.tracking_uri = tracking_uri
+        self.experiment_id = experiment_id
+        self.parent_run_id = parent_run_id
+        self._client: Any = None
+        self._runs: dict[str, str] = {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k not in ("_client", "_runs")}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state, _client=None, _runs={})
+
+    @property
+    def mlf(self) -> Any:
+        if self._client is None:
+            self._client = tracking.client(self.tracking_uri)
+        return self._client
+
+    def run_id(self, trial: Any) -> str:
+        """The MLflow run of ``trial`` (found by tag or created, then cached)."""
+        if trial.trial_id not in self._runs:
+            self._runs[trial.trial_id] = tracking.trial_run(
+                self.mlf, self.experiment_id, self.parent_run_id, trial.trial_id
+            )
+        return self._runs[trial.trial_id]
+
+    def on_trial_start(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
+        tracking.log_params(self.mlf, self.run_id(trial), dict(trial.config))
+
+    def on_trial_result(self, iteration: int, trials: list, trial: Any, result: dict,
+                        **info: Any) -> None:
+        if result.get(STATUS_KEY):  # the final row: logged in on_trial_complete
+            return
+        step = int(result.get("epoch", result.get("training_iteration", 0)))
+        tracking.log_metrics(self.mlf, self.run_id(trial), tracking.numeric_metrics(result), step)
+
+    def on_trial_complete(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
+        last = trial.last_result or {}
+        status = last.get(STATUS_KEY) or "pruned"
+        run_id = self.run_id(trial)
+        if status == "completed":
+            tracking.log_metrics(self.mlf, run_id, tracking.numeric_metrics(last))
+            self._log_checkpoint(trial, run_id)
+        tracking.finish_run(self.mlf, run_id, status, last.get("reason"))
+
+    def on_trial_error(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
+        tracking.finish_run(self.mlf, self.run_id(trial), "failed", error_reason(trial))
+
+    def _log_checkpoint(self, trial: Any, run_id: str) -> None:
+        if trial.checkpoint is None:
+            return
+        with trial.checkpoint.as_directory() as folder:
+            tracking.log_folder(self.mlf, run_id, Path(folder))
+
+
+def error_reason(trial: Any) -> str:
+    """The last lines of the trial's error file (the exception), or a generic message."""
+    path = trial.error_file
+    if path and Path(path).is_file():
+        lines = [line for line in Path(path).read_text().splitlines() if line.strip()]
+        return "\n".join(lines[-3:])
+    return "trial failed (no error file)"

@@ -1,0 +1,83 @@
+"""What each ``magvox search`` action does, as thin calls into the service (kept out of the
+command module so ``magvox --help`` imports nothing heavy)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import yaml
+
+from search import report, service
+from search.state import SearchPaths, load_record, searches_root
+
+
+def start(args: argparse.Namespace) -> int:
+    opts = service.StartOptions(
+        space=args.space, sampler=args.sampler, trials=args.trials, name=args.name,
+        address=args.address, tracking_uri=args.tracking_uri, dataset=args.dataset,
+        root=args.root, seed=args.seed,
+    )
+    if args.slurm:
+        from search import cluster
+
+        script = cluster.submit_search(args.slurm, opts, dry_run=args.dry_run)
+        print(f"batch script: {script}")
+        return 0
+    record = service.start(opts)
+    return _summary(record.name, args.root)
+
+
+def resume(args: argparse.Namespace) -> int:
+    record = service.resume(args.name, root=args.root, address=args.address)
+    return _summary(record.name, args.root)
+
+
+def _record(name: str, root: str | None):
+    return load_record(SearchPaths(searches_root(root), name))
+
+
+def _summary(name: str, root: str | None) -> int:
+    info = report.status(_record(name, root))
+    counts = ", ".join(f"{n} {s}" for s, n in info["trials"].items() if n)
+    print(f"search {name}: {info['status']}; trials: {counts or 'none'}")
+    if info["best"]:
+        print(f"best: {info['best']}")
+    print(f"browse: magvox ui {name}" + (f" --root {root}" if root else ""))
+    return 0
+
+
+def status(args: argparse.Namespace) -> int:
+    info = report.status(_record(args.name, args.root))
+    if args.json:
+        print(json.dumps(info, indent=2, default=str))
+        return 0
+    print(f"search {info['name']} ({info['sampler']}): {info['status']}")
+    done = sum(info["trials"][s] for s in ("completed", "pruned", "failed"))
+    print(f"trials: {done}/{info['trials_planned']} finished  " + "  ".join(
+        f"{s}={n}" for s, n in info["trials"].items()))
+    print(f"best so far: {info['best'] or 'none yet'}")
+    return 0
+
+
+def best(args: argparse.Namespace) -> int:
+    record = _record(args.name, args.root)
+    run = report.best_run(record)
+    if run is None:
+        print(f"search {args.name}: no completed trial yet")
+        return 1
+    config = report.best_config(record, run)
+    path = Path(searches_root(args.root)) / args.name / "best.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    out = {"trial": run.data.tags.get("magvox.trial_id"), "run_id": run.info.run_id,
+           "metrics": dict(run.data.metrics), "config": config, "config_file": str(path)}
+    if args.json:
+        print(json.dumps(out, indent=2, default=str))
+        return 0
+    print(yaml.safe_dump(out, sort_keys=False))
+    print(f"re-run: magvox train --config {path}")
+    return 0
+
+
+ACTIONS = {"start": start, "resume": resume, "status": status, "best": best}

@@ -1,0 +1,53 @@
+"""The hyperparameter search: ``start`` a search, ``resume`` it after a crash, ``status``, ``best``.
+
+With no arguments, ``magvox search start`` runs the small default space on the bundled dataset
+(data/cgt_te.zarr) on a private local Ray cluster, logging to ./searches/mlflow.db; watch it with
+``magvox ui``. The full Table 2 space is ``--space table2``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    start = sub.add_parser("start", help="start a new search")
+    start.add_argument("--space", help="space YAML file or bundled name (default, table2, tiny)")
+    start.add_argument("--sampler", choices=("random", "tpe"), help="Optuna sampler")
+    start.add_argument("--trials", type=int, help="number of (feasible) trials")
+    start.add_argument("--name", help="search name (default: <space>-<sampler>)")
+    start.add_argument("--seed", type=int, help="sampler seed")
+    start.add_argument("--dataset", help="Zarr dataset (default: the space's, else bundled)")
+    _common(start)
+    start.add_argument("--slurm", metavar="CLUSTER_YAML",
+                       help="write and submit a SLURM job running this search (see cluster.yaml)")
+    start.add_argument("--dry-run", action="store_true",
+                       help="with --slurm: write the batch script, do not submit")
+    resume = sub.add_parser("resume", help="finish an interrupted search")
+    resume.add_argument("name")
+    _common(resume)
+    for action, text in (("status", "progress and best so far"),
+                         ("best", "best configuration and metrics")):
+        p = sub.add_parser(action, help=text)
+        p.add_argument("name")
+        p.add_argument("--root", help="searches folder (default $MAGVOX_SEARCHES or ./searches)")
+        p.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--address", help="Ray cluster address (default: a private local cluster)")
+    p.add_argument("--tracking-uri", help="MLflow tracking URI (default: searches/mlflow.db)")
+    p.add_argument("--root", help="searches folder (default $MAGVOX_SEARCHES or ./searches)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from search import cli_actions
+
+    return cli_actions.ACTIONS[args.action](args)
+
+
+def dump(data: object) -> str:
+    """JSON for ``--json`` output."""
+    return json.dumps(data, indent=2, default=str)

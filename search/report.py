@@ -1,0 +1,92 @@
+"""Reading a search back from MLflow: progress, the best trial, and logging the best model."""
+
+from __future__ import annotations
+
+import tempfile
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from search import tracking
+from search.sampling import trial_dict
+from search.space import space_from_dict
+from search.state import SearchRecord
+
+
+def trial_runs(record: SearchRecord) -> list[Any]:
+    """All trial runs (nested runs) of the search, oldest first."""
+    mlf = tracking.client(record.tracking_uri)
+    runs = mlf.search_runs([record.experiment_id],
+                           filter_string=f"tags.mlflow.parentRunId = '{record.parent_run_id}'",
+                           max_results=5000, order_by=["attributes.start_time ASC"])
+    return list(runs)
+
+
+def metric_name(record: SearchRecord) -> tuple[str, str]:
+    """The search's (metric, mode)."""
+    settings = record.space["settings"]
+    return settings["metric"], settings["mode"]
+
+
+def best_run(record: SearchRecord) -> Any | None:
+    """The completed trial run with the best final metric, or None if none completed."""
+    metric, mode = metric_name(record)
+    done = [r for r in trial_runs(record)
+            if r.data.tags.get(tracking.STATUS_TAG) == "completed" and metric in r.data.metrics]
+    if not done:
+        return None
+    pick = max if mode == "max" else min
+    return pick(done, key=lambda r: r.data.metrics[metric])
+
+
+def status(record: SearchRecord) -> dict[str, Any]:
+    """Progress of a search: trials per status, the best so far, the record's own status."""
+    runs = trial_runs(record)
+    counts = Counter(r.data.tags.get(tracking.STATUS_TAG, "running") for r in runs)
+    best = best_run(record)
+    metric, _ = metric_name(record)
+    return {
+        "name": record.name, "status": record.status, "sampler": record.sampler,
+        "trials_planned": record.trials,
+        "trials": {s: counts.get(s, 0) for s in tracking.STATUSES},
+        "best": None if best is None else {
+            "trial": best.data.tags.get(tracking.TRIAL_TAG),
+            metric: best.data.metrics[metric], "run_id": best.info.run_id},
+        "tracking_uri": record.tracking_uri, "experiment_id": record.experiment_id,
+    }
+
+
+def best_config(record: SearchRecord, run: Any) -> dict[str, Any]:
+    """TrialConfig fields of a trial run (from its params), as ``magvox train`` reads them."""
+    from search import bridge
+
+    space = space_from_dict(record.space)
+    params = {k: _parse(v) for k, v in run.data.params.items()}
+    return bridge.trial_config(trial_dict(space, params)).to_dict()
+
+
+def _parse(value: str) -> Any:
+    """MLflow param strings back to numbers / lists where they were."""
+    import yaml
+
+    try:
+        return yaml.safe_load(value.replace("(", "[").replace(")", "]"))
+    except yaml.YAMLError:
+        return value
+
+
+def log_best_model(record: SearchRecord, mlf: Any, run: Any, grid: tuple[int, int, int]) -> None:
+    """Log the best trial's network as an MLflow model on the parent run, with its metrics."""
+    import mlflow
+
+    from search import bridge
+
+    metrics = {f"best_{k}": v for k, v in run.data.metrics.items()}
+    tracking.log_metrics(mlf, record.parent_run_id, metrics)
+    mlf.set_tag(record.parent_run_id, "magvox.best_trial", run.data.tags.get(tracking.TRIAL_TAG))
+    with tempfile.TemporaryDirectory() as tmp:
+        path = mlf.download_artifacts(run.info.run_id, "model.pt", tmp)
+        model = bridge.load_model(Path(path), grid)
+    mlflow.set_tracking_uri(record.tracking_uri)
+    with mlflow.start_run(run_id=record.parent_run_id):
+        mlflow.pytorch.log_model(model, name="best_model")

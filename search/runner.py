@@ -1,0 +1,137 @@
+"""Ray Tune wiring: connect to a cluster, build the Tuner (Optuna + ASHA + MLflow), or restore it.
+
+The Tune experiment lives in ``<search>/tune`` and Optuna's study in ``<search>/optuna.db``, so
+``Tuner.restore`` after a kill -9 gets back the trial states (finished trials are not re-run,
+unfinished ones start again) and the searcher, whose study is the SQLite history of every trial.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from search import bridge
+from search.callbacks import MlflowTrialCallback
+from search.feasible import FeasibleSearch, MlflowInfeasibleRecorder
+from search.sampling import define_by_run, make_sampler, trial_dict
+from search.space import Space, space_from_dict
+from search.state import TUNE_NAME, SearchPaths, SearchRecord
+
+# Save Tune's experiment state (trial statuses, searcher) after every controller step, not every
+# ~10 s: a driver killed right after a trial finished must not forget that trial.
+os.environ.setdefault("TUNE_GLOBAL_CHECKPOINT_S", "0")
+
+
+def connect(address: str | None, num_cpus: int | None = None) -> None:
+    """Attach to the Ray cluster at ``address``, or start a private local one (never attach to
+    another user's cluster on this machine by accident)."""
+    import ray
+
+    if ray.is_initialized():
+        return
+    if address:
+        ray.init(address=address, log_to_driver=False)
+    else:
+        ray.init(address="local", num_cpus=num_cpus or os.cpu_count() or 1,
+                 include_dashboard=False, log_to_driver=False)
+
+
+class FeasibilityCheck:
+    """Picklable check run on the driver for each suggestion: models' validate and estimate."""
+
+    def __init__(self, space: dict[str, Any], grid: tuple[int, int, int], max_mb: float) -> None:
+        self.space, self.grid, self.max_mb = space, tuple(grid), max_mb
+
+    def __call__(self, config: dict[str, Any]) -> str | None:
+        fields = trial_dict(space_from_dict(self.space), config)
+        return bridge.infeasible_reason(fields, self.grid, self.max_mb)
+
+
+def build_searcher(record: SearchRecord, paths: SearchPaths, grid: tuple[int, int, int]) -> Any:
+    """OptunaSearch (define-by-run space, random or TPE, SQLite study) behind the feasibility
+    check, optionally behind Ray's ConcurrencyLimiter."""
+    import optuna
+    from ray.tune.search import ConcurrencyLimiter
+    from ray.tune.search.optuna import OptunaSearch
+
+    space = space_from_dict(record.space)
+    s = space.settings
+    optuna_search = OptunaSearch(
+        space=define_by_run(space), metric=s.metric, mode=s.mode,
+        sampler=make_sampler(record.sampler, s.seed), study_name=record.name,
+        storage=optuna.storages.RDBStorage(paths.optuna_url),
+        points_to_evaluate=list(space.enqueue) or None,
+    )
+    recorder = MlflowInfeasibleRecorder(record.tracking_uri, record.experiment_id,
+                                        record.parent_run_id)
+    searcher = FeasibleSearch(optuna_search, FeasibilityCheck(record.space, grid,
+                                                              s.max_memory_mb), recorder)
+    if s.max_concurrent > 0:
+        return ConcurrencyLimiter(searcher, max_concurrent=s.max_concurrent)
+    return searcher
+
+
+def build_trainable(space: Space, dataset: Any) -> Any:
+    """The trainable with the space and the dataset handle bound once (``ray.put`` by Ray) and
+    the per-trial resources."""
+    from ray import tune
+
+    from search.trainable import train
+
+    s = space.settings
+    bound = tune.with_parameters(train, space=space.to_dict(), dataset=dataset,
+                                 cpus=s.cpus_per_trial)
+    return tune.with_resources(bound, {"cpu": s.cpus_per_trial, "gpu": s.gpus_per_trial})
+
+
+def epochs_of(space: Space) -> int:
+    """Largest number of epochs a trial of this space can run (ASHA's max_t)."""
+    candidates = [int(space.fixed.get("epochs", 5))]
+    for p in space.params:
+        if p.name == "epochs":
+            candidates += [int(c) for c in p.choices] or [int(p.high or 1)]
+    return max(candidates)
+
+
+def new_tuner(record: SearchRecord, paths: SearchPaths, dataset: Any,
+              grid: tuple[int, int, int]) -> Any:
+    """A fresh Tuner for ``record``: trials, searcher, ASHA, MLflow callback, storage."""
+    from ray import tune
+    from ray.tune.schedulers import ASHAScheduler
+
+    space = space_from_dict(record.space)
+    s = space.settings
+    scheduler = ASHAScheduler(time_attr="epoch", max_t=epochs_of(space),
+                              grace_period=s.grace_epochs, reduction_factor=s.reduction_factor)
+    tune_config = tune.TuneConfig(
+        metric=s.metric, mode=s.mode, num_samples=record.trials,
+        search_alg=build_searcher(record, paths, grid), scheduler=scheduler,
+    )
+    run_config = tune.RunConfig(
+        name=TUNE_NAME, storage_path=str(paths.folder),
+        callbacks=[MlflowTrialCallback(record.tracking_uri, record.experiment_id,
+                                       record.parent_run_id)],
+        failure_config=tune.FailureConfig(max_failures=0),
+        checkpoint_config=tune.CheckpointConfig(num_to_keep=1),
+        verbose=1,
+    )
+    return tune.Tuner(build_trainable(space, dataset), tune_config=tune_config,
+                      run_config=run_config)
+
+
+def restore_tuner(record: SearchRecord, paths: SearchPaths, dataset: Any) -> Any:
+    """The interrupted Tuner: finished trials kept, unfinished ones resumed, errors kept."""
+    from ray import tune
+
+    space = space_from_dict(record.space)
+    return tune.Tuner.restore(str(paths.tune_dir), build_trainable(space, dataset),
+                              resume_unfinished=True, resume_errored=False,
+                              restart_errored=False)
+
+
+def can_restore(paths: SearchPaths) -> bool:
+    """Whether Tune wrote an experiment state that ``Tuner.restore`` can read."""
+    from ray import tune
+
+    return Path(paths.tune_dir).is_dir() and tune.Tuner.can_restore(str(paths.tune_dir))

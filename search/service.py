@@ -1,0 +1,137 @@
+"""The search service: start, resume, and read back (status, best) a named search.
+
+``start`` writes ``search.json``, the MLflow experiment and parent run, then runs the Tuner;
+``resume`` restores it from ``<search>/tune``. Both end with ``finish``: the best trial's model
+logged on the parent run. ``status`` and ``best`` read MLflow only (they work during a search).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from search import runner, tracking
+from search.space import load_space
+from search.state import (
+    SearchPaths,
+    SearchRecord,
+    check_name,
+    default_tracking_uri,
+    load_record,
+    save_record,
+    searches_root,
+)
+
+BUNDLED_DATASET = Path(__file__).resolve().parents[1] / "data" / "cgt_te.zarr"
+
+
+@dataclass
+class StartOptions:
+    """What ``magvox search start`` was asked for (None = the space file's setting)."""
+
+    space: str | None = None
+    sampler: str | None = None
+    trials: int | None = None
+    name: str | None = None
+    address: str | None = None
+    tracking_uri: str | None = None
+    dataset: str | None = None
+    root: str | None = None
+    seed: int | None = None
+
+
+def dataset_grid(path: Path) -> tuple[int, int, int]:
+    """The training grid (Nx, Ny, Nz) the dataset declares in its root attributes."""
+    import zarr
+
+    grid = zarr.open_group(str(path), mode="r").attrs.get("train_grid", [60, 60, 120])
+    return tuple(int(n) for n in grid)  # type: ignore[return-value]
+
+
+def new_record(opts: StartOptions, root: Path) -> SearchRecord:
+    """Resolve options against the space file into the record written to search.json."""
+    space = load_space(opts.space)
+    raw = space.to_dict()
+    if opts.seed is not None:
+        raw["settings"]["seed"] = opts.seed
+    dataset = Path(opts.dataset or space.settings.dataset or BUNDLED_DATASET).resolve()
+    sampler = opts.sampler or space.settings.sampler
+    name = check_name(opts.name or f"{Path(space.source).stem}-{sampler}")
+    return SearchRecord(
+        name=name, space=raw, space_source=space.source, sampler=sampler,
+        trials=opts.trials or space.settings.trials, dataset=str(dataset),
+        tracking_uri=opts.tracking_uri or default_tracking_uri(root), address=opts.address,
+    )
+
+
+def open_tracking(record: SearchRecord, root: Path) -> None:
+    """Create the search's MLflow experiment and parent run (fills the record's ids)."""
+    mlf = tracking.client(record.tracking_uri)
+    artifact_root = root / "mlartifacts" / record.name
+    if not record.tracking_uri.startswith("sqlite:"):
+        artifact_root = None
+    record.experiment_id = tracking.ensure_experiment(mlf, record.name, artifact_root)
+    record.parent_run_id = tracking.start_parent_run(mlf, record.experiment_id, record.name, {
+        "sampler": record.sampler, "trials": record.trials, "dataset": record.dataset,
+        "space_source": record.space_source, "settings": record.space["settings"],
+        "fixed": record.space["fixed"],
+    })
+
+
+def start(opts: StartOptions) -> SearchRecord:
+    """Start a new search and run it to the end; returns the final record."""
+    from search.data import make_handle
+
+    root = searches_root(opts.root)
+    record = new_record(opts, root)
+    paths = SearchPaths(root, record.name)
+    if paths.exists():
+        raise FileExistsError(f"search {record.name!r} exists in {paths.folder}: "
+                              f"`magvox search resume {record.name}` or pick another --name")
+    grid = dataset_grid(Path(record.dataset))
+    open_tracking(record, root)
+    save_record(paths, record)
+    runner.connect(record.address)
+    handle = make_handle(record.dataset, ship=bool(record.address))
+    tuner = runner.new_tuner(record, paths, handle, grid)
+    return _fit(tuner, record, paths, grid)
+
+
+def resume(name: str, root: str | None = None, address: str | None = None) -> SearchRecord:
+    """Finish an interrupted search: restore the Tuner from its folder and run the rest."""
+    from search.data import make_handle
+
+    paths = SearchPaths(searches_root(root), check_name(name))
+    record = load_record(paths)
+    record.address = address
+    grid = dataset_grid(Path(record.dataset))
+    runner.connect(address)
+    handle = make_handle(record.dataset, ship=bool(address))
+    if runner.can_restore(paths):
+        tuner = runner.restore_tuner(record, paths, handle)
+    else:  # killed before Tune wrote any state: nothing ran, start the Tuner afresh
+        tuner = runner.new_tuner(record, paths, handle, grid)
+    record.status = "running"
+    save_record(paths, record)
+    return _fit(tuner, record, paths, grid)
+
+
+def _fit(tuner: Any, record: SearchRecord, paths: SearchPaths,
+         grid: tuple[int, int, int]) -> SearchRecord:
+    tuner.fit()
+    finish(record, grid)
+    record.status = "finished"
+    save_record(paths, record)
+    return record
+
+
+def finish(record: SearchRecord, grid: tuple[int, int, int]) -> None:
+    """Log the best completed trial's model and metrics on the parent run and close it."""
+    from search import report
+
+    mlf = tracking.client(record.tracking_uri)
+    best = report.best_run(record)
+    if best is not None:
+        report.log_best_model(record, mlf, best, grid)
+    mlf.set_terminated(record.parent_run_id, "FINISHED")

@@ -1,0 +1,173 @@
+"""Search spaces: a YAML file -> an Optuna define-by-run function and the trial configurations.
+
+A space file has three parts (see ``search/spaces/table2.yaml`` for the full Table 2 space)::
+
+    settings:            # how the search runs (all optional; defaults in ``SearchSettings``)
+      metric: val_balanced_accuracy
+      mode: max
+      trials: 8
+      ...
+    fixed:               # TrialConfig fields every trial shares (dataset target, epochs, ...)
+      target: moment_class
+    params:              # sampled TrialConfig fields
+      depth: {type: int, low: 1, high: 2}          # number of conv blocks
+      conv_filters: {type: int, low: 1, high: 4, per_layer: true}
+      kernel_sizes: {type: categorical, choices: [3, 5, 40], per_layer: true}
+      lr: {type: float, low: 0.01, high: 100, log: true}
+      tiling: {type: categorical, choices: [[1, 1, 1], [2, 2, 1]]}
+    enqueue:             # optional configurations tried first (Optuna's enqueue_trial)
+      - {depth: 1, conv_filters_0: 3, kernel_sizes_0: 40, lr: 100}
+
+``per_layer`` parameters are sampled once per conv block (Optuna names ``<field>_<i>``) and
+assembled into the tuple field; the depth is sampled first, so TPE sees conditional parameters.
+Categorical choices that are lists (tilings) are offered to Optuna as strings ``"2x2x1"``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+SPACES_DIR = Path(__file__).parent / "spaces"
+PARAM_TYPES = ("categorical", "int", "float")
+
+
+class SpaceError(ValueError):
+    """A malformed space file; the message names the file and the key at fault."""
+
+
+@dataclass(frozen=True)
+class SearchSettings:
+    """How a search runs; every field can be set under ``settings:`` in the space file.
+
+    Attributes:
+        metric: result key the sampler and the scheduler optimise (per epoch, from models).
+        mode: ``max`` or ``min``.
+        trials: number of trials (feasible configurations) to run; ``--trials`` overrides.
+        sampler: ``random`` or ``tpe``; ``--sampler`` overrides.
+        seed: sampler seed (reproducible suggestions).
+        cpus_per_trial / gpus_per_trial: Ray resources per trial; fractions share a GPU.
+        max_concurrent: trials running at once (0 = as many as resources allow).
+        grace_epochs: ASHA grace period (epochs before a trial may be stopped).
+        reduction_factor: ASHA reduction factor (keeps the top 1/rf at each rung).
+        max_memory_mb: configurations whose estimated training memory exceeds this are infeasible.
+        dataset: Zarr dataset path (relative to the working directory); null = the bundled one.
+    """
+
+    metric: str = "val_balanced_accuracy"
+    mode: str = "max"
+    trials: int = 8
+    sampler: str = "tpe"
+    seed: int = 0
+    cpus_per_trial: float = 1.0
+    gpus_per_trial: float = 0.0
+    max_concurrent: int = 0
+    grace_epochs: int = 1
+    reduction_factor: int = 2
+    max_memory_mb: float = 4000.0
+    dataset: str | None = None
+
+
+@dataclass(frozen=True)
+class Param:
+    """One sampled field: ``type`` in PARAM_TYPES, bounds or choices, ``per_layer`` flag."""
+
+    name: str
+    type: str
+    choices: tuple[Any, ...] = ()
+    low: float | None = None
+    high: float | None = None
+    log: bool = False
+    step: float | None = None
+    per_layer: bool = False
+
+
+@dataclass(frozen=True)
+class Space:
+    """A parsed space file: settings, fixed fields, sampled parameters, enqueued points."""
+
+    source: str
+    settings: SearchSettings
+    fixed: dict[str, Any]
+    params: tuple[Param, ...]
+    enqueue: tuple[dict[str, Any], ...] = field(default=())
+
+    def to_dict(self) -> dict[str, Any]:
+        """The space as plain YAML-able data (what ``load_space`` reads back)."""
+        params = {}
+        for p in self.params:
+            d = {k: v for k, v in asdict(p).items() if k != "name" and v not in (None, False, ())}
+            if "choices" in d:
+                d["choices"] = list(d["choices"])
+            params[p.name] = d
+        return {
+            "settings": asdict(self.settings),
+            "fixed": dict(self.fixed),
+            "params": params,
+            "enqueue": [dict(e) for e in self.enqueue],
+        }
+
+
+def resolve_space_path(name_or_path: str | Path | None) -> Path:
+    """A file path, or the name of a bundled space (``default``, ``table2``, ``tiny``)."""
+    if name_or_path is None:
+        name_or_path = "default"
+    path = Path(name_or_path)
+    if path.is_file():
+        return path
+    bundled = SPACES_DIR / f"{name_or_path}.yaml"
+    if bundled.is_file():
+        return bundled
+    known = ", ".join(sorted(p.stem for p in SPACES_DIR.glob("*.yaml")))
+    raise SpaceError(f"{name_or_path}: no such file and no bundled space of that name ({known})")
+
+
+def load_space(name_or_path: str | Path | None = None) -> Space:
+    """Read and check a space file (see the module docstring for its format)."""
+    path = resolve_space_path(name_or_path)
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise SpaceError(f"{path}: not valid YAML: {exc}") from exc
+    return space_from_dict(raw, source=str(path))
+
+
+def space_from_dict(raw: dict[str, Any], source: str = "<dict>") -> Space:
+    """Build a Space from already-parsed YAML data; errors name ``source`` and the key."""
+    unknown = set(raw) - {"settings", "fixed", "params", "enqueue", "description"}
+    if unknown:
+        raise SpaceError(f"{source}: unknown top-level keys {sorted(unknown)}")
+    try:
+        settings = SearchSettings(**(raw.get("settings") or {}))
+    except TypeError as exc:
+        raise SpaceError(f"{source}: settings: {exc}") from exc
+    if settings.mode not in ("max", "min"):
+        raise SpaceError(f"{source}: settings.mode must be max or min, got {settings.mode!r}")
+    params = tuple(_parse_param(source, n, d) for n, d in (raw.get("params") or {}).items())
+    if any(p.per_layer for p in params) and "depth" not in {p.name for p in params}:
+        if "depth" not in (raw.get("fixed") or {}):
+            raise SpaceError(f"{source}: per_layer parameters need a 'depth' param or fixed value")
+    enqueue = tuple(dict(e) for e in raw.get("enqueue") or ())
+    return Space(source, settings, dict(raw.get("fixed") or {}), params, enqueue)
+
+
+def _parse_param(source: str, name: str, spec: Any) -> Param:
+    where = f"{source}: params.{name}"
+    if not isinstance(spec, dict) or spec.get("type") not in PARAM_TYPES:
+        raise SpaceError(f"{where}: needs 'type' in {PARAM_TYPES}, got {spec!r}")
+    try:
+        param = Param(name=name, **spec)
+    except TypeError as exc:
+        raise SpaceError(f"{where}: {exc}") from exc
+    if param.type == "categorical":
+        if not param.choices:
+            raise SpaceError(f"{where}: categorical needs a non-empty 'choices' list")
+        return Param(**{**asdict(param), "choices": tuple(param.choices)})
+    if param.low is None or param.high is None or param.low > param.high:
+        raise SpaceError(f"{where}: needs low <= high, got low={param.low} high={param.high}")
+    if param.log and param.low <= 0:
+        raise SpaceError(f"{where}: log scale needs low > 0")
+    return param

@@ -1,0 +1,115 @@
+"""Where a search keeps its state: ``<root>/<name>/`` (root = ``--root``, $MAGVOX_SEARCHES or
+``./searches``). Everything needed to resume after a kill -9 lives there::
+
+    <root>/mlflow.db            MLflow tracking store (SQLite) shared by all searches of the root
+    <root>/mlartifacts/         MLflow artifacts (filters .npy and .png, best model)
+    <root>/<name>/search.json   the resolved search: space, sampler, trials, dataset, MLflow ids
+    <root>/<name>/optuna.db     Optuna storage (SQLite): the sampler's history, one study
+    <root>/<name>/tune/         Ray Tune experiment (Tuner.restore reads it): trial states,
+                                searcher snapshot, trial checkpoints with the trial's artifacts
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+TUNE_NAME = "tune"
+
+
+def searches_root(root: str | Path | None = None) -> Path:
+    """The folder holding all searches: ``root``, else $MAGVOX_SEARCHES, else ./searches."""
+    return Path(root or os.environ.get("MAGVOX_SEARCHES") or "searches").resolve()
+
+
+def default_tracking_uri(root: Path) -> str:
+    """SQLite MLflow store under the searches root."""
+    return f"sqlite:///{root / 'mlflow.db'}"
+
+
+@dataclass
+class SearchRecord:
+    """The resolved search as written to ``search.json`` (what ``resume`` and ``best`` read).
+
+    Attributes:
+        name: search name (also the MLflow experiment name and the Optuna study name).
+        space: the space as plain data (``Space.to_dict``), so a later edit of the file is harmless.
+        space_source: the file the space came from.
+        sampler: ``random`` or ``tpe``.
+        trials: number of feasible trials to run.
+        dataset: absolute path of the Zarr dataset.
+        tracking_uri: MLflow tracking URI.
+        experiment_id / parent_run_id: the MLflow experiment and the search's parent run.
+        address: Ray address used last (None = a local cluster started by the driver).
+        status: ``running``, ``finished`` or ``interrupted`` (as last written by the driver).
+    """
+
+    name: str
+    space: dict[str, Any]
+    space_source: str
+    sampler: str
+    trials: int
+    dataset: str
+    tracking_uri: str
+    experiment_id: str = ""
+    parent_run_id: str = ""
+    address: str | None = None
+    status: str = "running"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SearchPaths:
+    """Paths of one search's state folder."""
+
+    root: Path
+    name: str
+
+    @property
+    def folder(self) -> Path:
+        return self.root / self.name
+
+    @property
+    def record(self) -> Path:
+        return self.folder / "search.json"
+
+    @property
+    def optuna_url(self) -> str:
+        return f"sqlite:///{self.folder / 'optuna.db'}"
+
+    @property
+    def tune_dir(self) -> Path:
+        return self.folder / TUNE_NAME
+
+    def exists(self) -> bool:
+        return self.record.is_file()
+
+
+def check_name(name: str) -> str:
+    """A search name usable as a folder, an MLflow experiment and an Optuna study name."""
+    if not NAME_RE.match(name):
+        raise ValueError(f"search name {name!r}: use letters, digits, '_', '-', '.' (max 64)")
+    return name
+
+
+def save_record(paths: SearchPaths, record: SearchRecord) -> None:
+    """Write ``search.json`` atomically (rename), so a kill -9 never leaves half a file."""
+    paths.folder.mkdir(parents=True, exist_ok=True)
+    tmp = paths.record.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(asdict(record), indent=2, default=str))
+    tmp.replace(paths.record)
+
+
+def load_record(paths: SearchPaths) -> SearchRecord:
+    """Read ``search.json``; a missing search is an error naming the folder looked in."""
+    if not paths.exists():
+        known = sorted(p.parent.name for p in paths.root.glob("*/search.json"))
+        raise FileNotFoundError(
+            f"no search {paths.name!r} under {paths.root} (known: {', '.join(known) or 'none'})"
+        )
+    return SearchRecord(**json.loads(paths.record.read_text()))

@@ -1,0 +1,71 @@
+"""The Ray Tune trainable: one trial = models' ``run_trial`` on one configuration.
+
+The trainable does no training itself. It turns the Tune config into a TrialConfig, reports each
+epoch's metrics to Tune (so ASHA can stop a bad trial between epochs), and at the end reports the
+final metrics, baselines and a checkpoint folder holding the trial's artifacts (first-layer
+filters as .npy and pictures, model weights, result.json) for the MLflow callback to upload.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from search import artifacts, bridge
+from search.callbacks import STATUS_KEY
+from search.sampling import trial_dict
+from search.space import space_from_dict
+
+
+def train(config: dict[str, Any], *, space: dict[str, Any], dataset: Any,
+          cpus: float = 1.0) -> None:
+    """Tune function trainable (bind ``space`` and ``dataset`` with ``tune.with_parameters``).
+
+    Args:
+        config: the trial's Tune config (flat Optuna names plus the space's fixed fields).
+        space: the search space as plain data (``Space.to_dict``).
+        dataset: the shared dataset handle from ``search.data`` (a path, resolved per node).
+        cpus: CPUs Ray gave the trial; torch uses as many threads.
+    """
+    import torch
+    from ray import tune
+
+    torch.set_num_threads(max(1, int(cpus)))
+    fields = trial_dict(space_from_dict(space), config)
+    started = time.perf_counter()
+
+    def on_epoch(epoch: int, metrics: dict[str, float]) -> None:
+        tune.report({**metrics, "epoch": epoch})
+
+    try:
+        result = bridge.run(fields, dataset, on_epoch=on_epoch)
+    except bridge.ConfigError as exc:  # validation that needs the data (e.g. its grid)
+        tune.report({"epoch": 0, STATUS_KEY: "infeasible", "reason": str(exc)})
+        return
+    with tempfile.TemporaryDirectory(prefix="magvox-trial-") as tmp:
+        folder = Path(tmp)
+        final = write_trial_files(folder, fields, result, time.perf_counter() - started)
+        tune.report(final, checkpoint=tune.Checkpoint.from_directory(tmp))
+
+
+def write_trial_files(folder: Path, fields: dict[str, Any], result: Any,
+                      elapsed_s: float) -> dict[str, Any]:
+    """Write the trial's artifacts into ``folder``; return the final row reported to Tune."""
+    summary = bridge.summarize(result)
+    artifacts.save_filters(summary["filters"], folder)
+    bridge.save_model(result, folder / "model.pt")
+    artifacts.write_json(folder / "result.json", {
+        "config": fields,
+        "history": summary["history"],
+        "final": summary["final"],
+        "baselines": summary["baselines"],
+        "trial_wall_s": elapsed_s,
+        "train_s": summary["train_s"],
+    })
+    row: dict[str, Any] = {STATUS_KEY: "completed", "epoch": summary["epochs"]}
+    row.update(summary["final"])
+    row.update({f"baseline_{k}": v for k, v in summary["baselines"].items()})
+    row.update({"trial_wall_s": elapsed_s, "train_s": summary["train_s"]})
+    return row

@@ -1,0 +1,65 @@
+"""Space files: parsing, errors naming the key, sampling with Optuna, flat params -> fields."""
+
+from __future__ import annotations
+
+import optuna
+import pytest
+
+from search.sampling import decode_choice, define_by_run, encode_choice, trial_dict
+from search.space import SpaceError, load_space, space_from_dict
+
+
+def test_bundled_spaces_parse_and_table2_reproduces_the_original_ranges() -> None:
+    table2 = load_space("table2")
+    by_name = {p.name: p for p in table2.params}
+    assert len(by_name["kernel_sizes"].choices) == 30
+    assert max(by_name["kernel_sizes"].choices) > 40
+    assert (by_name["lr"].low, by_name["lr"].high, by_name["lr"].log) == (0.01, 100.0, True)
+    assert (by_name["conv_filters"].low, by_name["conv_filters"].high) == (1, 4)
+    assert load_space("default").settings.trials <= 8
+
+
+@pytest.mark.parametrize(
+    ("raw", "words"),
+    [
+        ({"params": {"lr": {"type": "float", "low": 1}}}, "params.lr"),
+        ({"params": {"lr": {"type": "weird"}}}, "params.lr"),
+        ({"settings": {"mode": "up"}}, "settings.mode"),
+        ({"settings": {"nope": 1}}, "settings"),
+        ({"bogus": 1}, "bogus"),
+        ({"params": {"lr": {"type": "float", "low": 0, "high": 1, "log": True}}}, "log"),
+    ],
+)
+def test_bad_spaces_name_the_key(raw: dict, words: str) -> None:
+    with pytest.raises(SpaceError, match=words):
+        space_from_dict(raw, source="x.yaml")
+
+
+def test_choice_encoding_round_trips_tilings() -> None:
+    assert encode_choice([2, 2, 1]) == "2x2x1"
+    assert decode_choice("2x2x1") == (2, 2, 1)
+    assert decode_choice("circular") == "circular"
+
+
+def test_define_by_run_samples_one_value_per_layer_and_trial_dict_assembles_tuples() -> None:
+    space = load_space("table2")
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=3))
+    sample = define_by_run(space)
+    for _ in range(20):
+        trial = study.ask()
+        fixed = sample(trial)
+        config = {**trial.params, **fixed}
+        fields = trial_dict(space, config)
+        depth = trial.params["depth"]
+        for name in ("conv_filters", "kernel_sizes", "strides", "pool_sizes"):
+            assert len(fields[name]) == depth
+        assert fields["tiling"] in ((1, 1, 1), (2, 2, 1))
+        assert fields["preset"] == "seed-base" and "depth" not in fields
+        study.tell(trial, 0.5)
+
+
+def test_space_round_trips_through_to_dict() -> None:
+    space = load_space("table2")
+    again = space_from_dict(space.to_dict())
+    assert again.params == space.params and again.settings == space.settings
+    assert again.enqueue == space.enqueue

@@ -1,0 +1,26 @@
+"""The search folder: names, atomic search.json, errors listing the known searches."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from search.state import SearchPaths, SearchRecord, check_name, load_record, save_record
+
+
+def test_record_round_trips_and_missing_search_lists_known(tmp_path: Path) -> None:
+    paths = SearchPaths(tmp_path, "a1")
+    rec = SearchRecord(name="a1", space={"settings": {}}, space_source="x", sampler="tpe",
+                       trials=3, dataset="/d", tracking_uri="sqlite:///m.db")
+    save_record(paths, rec)
+    assert load_record(paths) == rec
+    assert not list(tmp_path.glob("a1/*.tmp"))
+    with pytest.raises(FileNotFoundError, match="known: a1"):
+        load_record(SearchPaths(tmp_path, "b2"))
+
+
+@pytest.mark.parametrize("bad", ["", "../x", "a b", "x/y", "-lead"])
+def test_bad_names_are_rejected(bad: str) -> None:
+    with pytest.raises(ValueError, match="search name"):
+        check_name(bad)
