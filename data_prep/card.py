@@ -1,0 +1,181 @@
+"""The dataset card (``data/README.md``): how a dataset was made and how far to trust it.
+
+``python -m data_prep.card DATASET CAMPAIGN [--out data/README.md]`` writes the card from the
+prepared dataset (labels, index) and the campaign's run records (parameters, failures), plus a
+histogram of the FM moments as a PNG beside it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+APPROXIMATIONS = """\
+- **Geometry is not relaxed.** Every composite uses the prototype built by
+  `data_prep.structures` (bond lengths from covalent radii, calibrated so that Cr2Ge2Te6 gets
+  a = 6.83 A, Cr-Te 2.78 A, Ge-Te 2.59 A, Ge-Ge 2.47 A); 20 A box, layer centred.
+  Composites whose real bonds differ much from the radii sum (large or soft ions) carry strain,
+  which shifts exchange energies; the labels are those of the prototype geometry.
+- **PBE, no +U, collinear, no spin-orbit coupling.** PBE tends to delocalise 3d states;
+  exchange energies of the order of 10 meV per cell or less are within the method's noise.
+- **LCAO (dzp basis), grid h = 0.2 A, 4x4x1 k-points, Fermi-Dirac 0.05 eV.** Measured here:
+  Cr2Ge2Te6 FM 6.00 uB, 98 meV per cell below Neel AFM with these settings.
+- **AFM means the Neel pattern of the 10-atom cell.** For A1 != A2 this is a ferrimagnet (the two
+  A carry different moments); zigzag and stripy orders (rectangular cell) were not computed, so
+  `ground_state = 1` means "FM below Neel", not "FM is the ground state among all orders".
+- **The stored density is the smooth (pseudo) valence density**, as in a VASP CHGCAR; it
+  integrates to the valence electron count and the magnetization to the cell's moment.
+- The SCF can settle in a local minimum (e.g. a low-spin state of Mn, Fe, Co); the moment
+  histogram and the table below show what each run found."""
+
+LABELS = """\
+| label | definition | class 1 |
+|---|---|---|
+| `ground_state` | sign of E(AFM-Neel) - E(FM) | **1 = FM** lower in energy |
+| `moment_class` | FM-run total moment > 4 uB per cell | **1 = moment > 4 uB** |
+| `moment_uB` | total moment of the FM run, uB per cell (regression) | - |
+| `exchange_energy_eV` | E(AFM-Neel) - E(FM), eV per 10-atom cell (regression) | - |
+
+The input density of a sample is the FM run's spin density (models' default), so a label is never
+readable from which configuration a density came from. Splits are by composite."""
+
+
+def load_records(campaign: Path) -> pd.DataFrame:
+    """One row per run record under ``campaign`` (composite, configuration, status, ...)."""
+    rows = [json.loads(p.read_text()) for p in sorted(campaign.glob("*/*/magvox_run.json"))]
+    return pd.DataFrame(rows)
+
+
+def moment_histogram(moments: np.ndarray, png: Path) -> str:
+    """Write a histogram PNG and return a text histogram (1 uB bins)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    bins = np.arange(0, max(8, np.ceil(np.nanmax(moments)) + 1) + 1)
+    counts, edges = np.histogram(np.abs(moments), bins=bins)
+    fig, ax = plt.subplots(figsize=(5, 3))
+    ax.hist(np.abs(moments), bins=bins, color="tab:blue", edgecolor="k")
+    ax.axvline(4.0, color="tab:red", ls="--", label="moment_class threshold (4 uB)")
+    ax.set_xlabel("FM moment (uB per cell)")
+    ax.set_ylabel("composites")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(png, dpi=110)
+    plt.close(fig)
+    rows = zip(edges[:-1], edges[1:], counts, strict=True)
+    lines = [f"{lo:4.0f}-{hi:<3.0f} uB | {'#' * c} {c}" for lo, hi, c in rows]
+    return "\n".join(lines)
+
+
+def _balance(labels: pd.DataFrame) -> str:
+    out = ["| label | class 0 | class 1 | missing |", "|---|---|---|---|"]
+    for col in ("ground_state", "moment_class"):
+        s = labels[col]
+        out.append(f"| `{col}` | {(s == 0).sum()} | {(s == 1).sum()} | {s.isna().sum()} |")
+    return "\n".join(out)
+
+
+def _table(labels: pd.DataFrame) -> str:
+    out = ["| composite | M_FM (uB) | E_AFM - E_FM (meV) | ground_state | moment_class |",
+           "|---|---|---|---|---|"]  # fmt: skip
+    for r in labels.itertuples():
+        dE = r.exchange_energy_eV * 1000 if pd.notna(r.exchange_energy_eV) else float("nan")
+        out.append(f"| {r.composite} | {r.moment_uB:.2f} | {dE:.0f} | {r.ground_state} | "
+                   f"{r.moment_class} |")  # fmt: skip
+    return "\n".join(out)
+
+
+def _failures(records: pd.DataFrame) -> str:
+    bad = records[records["status"] != "ok"] if len(records) else records
+    if not len(bad):
+        return "None: every run converged."
+    return "\n".join(f"- {r.composite} {r.configuration}: {r.status}, {r.reason}"
+                     for r in bad.itertuples())  # fmt: skip
+
+
+def _consistency(records: pd.DataFrame) -> str:
+    ok = records[records["status"] == "ok"]
+    dm = (ok["moment_integrated_uB"] - ok["moment_uB"]).abs().max()
+    return (f"Over the {len(ok)} converged runs, |integral of the written magnetization - GPAW's "
+            f"moment| <= {dm:.1e} uB.")  # fmt: skip
+
+
+def render_card(
+    dataset: Path, campaign: Path, png_name: str = "fm_moments.png"
+) -> tuple[str, Path]:
+    """The card's markdown text and the path of its histogram PNG (beside ``dataset``)."""
+    from data_prep.dataset import open_dataset
+
+    ds = open_dataset(dataset)
+    labels = ds.labels.sort_values("composite")
+    records = load_records(campaign)
+    params = records[records["status"] == "ok"].iloc[0]
+    png = Path(dataset).parent / png_name
+    hist = moment_histogram(labels["moment_uB"].dropna().to_numpy(), png)
+    n_ok = int((records["status"] == "ok").sum())
+    text = f"""# The bundled dataset: `{Path(dataset).name}`
+
+Spin densities of {labels["composite"].nunique()} decorated Cr2Ge2Te6-family monolayers
+(A1 = Cr; A2, the B pair and X from Table 1 of the original work, X = Te), each computed in the FM
+and AFM-Neel configurations by magvox's embedded DFT engine: {len(records)} runs, {n_ok} converged,
+{len(ds.index)} samples in the dataset. Made on this repository's machine (2 CPU cores), no VASP.
+
+## How it was made (exact commands)
+```
+magvox generate --out data/campaign --x Te --configs FM AFM-Neel
+magvox prep data/campaign --out data/{Path(dataset).name}
+python -m data_prep.card data/{Path(dataset).name} data/campaign --out data/README.md
+```
+`magvox generate --from data/campaign/<composite>/<configuration>/magvox_run.json` reproduces any
+single run from its recorded parameters. The run records (energies, per-site moments, parameters,
+GPAW logs, structures) are in `data/campaign/`; the densities themselves are in the dataset.
+
+## Engine and parameters
+{params["engine_version"]}, parameters `{json.dumps(params["parameters"])}`: spin-polarized,
+initial moments on the A sites only (Cr 3 uB, others by element, at least 1 uB).
+
+## Approximations: how far to trust it
+{APPROXIMATIONS}
+
+{_consistency(records)}
+
+## Labels
+{LABELS}
+
+### Class balance
+{_balance(labels)}
+
+### FM moments (histogram: `{png.name}`)
+```
+{hist}
+```
+
+## Failed or unconverged runs
+{_failures(records)}
+
+## All composites
+{_table(labels)}
+"""
+    return text, png
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("dataset", type=Path)
+    p.add_argument("campaign", type=Path)
+    p.add_argument("--out", type=Path, default=Path("data/README.md"))
+    args = p.parse_args(argv)
+    text, png = render_card(args.dataset, args.campaign)
+    args.out.write_text(text)
+    print(f"wrote {args.out} and {png}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
