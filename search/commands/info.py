@@ -53,6 +53,8 @@ def _run_folder(path: Path, magnetization: str) -> dict[str, Any]:
 
 
 def _dataset(path: Path) -> dict[str, Any]:
+    import pandas as pd
+
     from data_prep.dataset import open_dataset
 
     ds = open_dataset(path)
@@ -63,7 +65,9 @@ def _dataset(path: Path) -> dict[str, Any]:
     counts = {}
     for col in ("ground_state", "moment_class"):
         col_values = labels[col] if col in labels else []
-        values = labels[col].astype("Int64").astype(str).replace("<NA>", "missing")
+        values = [("missing" if v is None or v != v else str(int(v)))
+                  for v in labels[col].astype(object).where(labels[col].notna(), None)]
+        values = pd.Series(values, dtype=object)
         counts[col] = {str(k): int(v) for k, v in values.value_counts().items()} if len(
             col_values) else {}
     return {"format": "magvox-zarr", "samples": len(index),
