@@ -1,0 +1,97 @@
+"""Baselines on the same split as the CNN: majority class and a composition-only model.
+
+With tens of samples a CNN that does not beat these has learned nothing from the density. The
+composition model sees only which elements sit on the A2, B and X sites of A1 A2 B1 B2 X6 (one-hot
+identities) and simple elemental properties (Z, Pauling electronegativity, atomic radius, group,
+row; pymatgen), fitted with scikit-learn (logistic regression / ridge, standardised features).
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from models.metrics import metrics
+
+SITES = ("A1", "A2", "B1", "B2", "X")
+
+
+def parse_composite(name: str) -> dict[str, str]:
+    """``CrVGe2Te6`` -> {A1: Cr, A2: V, B1: Ge, B2: Ge, X: Te} (A2B2X6 prototype, any elements)."""
+    tokens = [(el, int(n or 1)) for el, n in re.findall(r"([A-Z][a-z]?)(\d*)", name)]
+    sites: list[str] = []
+    for el, n in tokens:
+        sites += [el] * n
+    if len(sites) != 10:
+        raise ValueError(f"composite {name!r} is not of the A2B2X6 form (10 atoms)")
+    return dict(zip(SITES, [*sites[:4], sites[4]], strict=True))
+
+
+def _properties(symbol: str) -> list[float]:
+    from pymatgen.core import Element
+
+    e = Element(symbol)
+    radius = float(e.atomic_radius or 0.0)
+    return [float(e.Z), float(e.X), radius, float(e.group), float(e.row)]
+
+
+def composition_features(composites: list[str]) -> np.ndarray:
+    """(N, F) features: site identities one-hot (A2, B pair, X) + properties of A2, B1, B2, X."""
+    parsed = [parse_composite(c) for c in composites]
+    keys = [("A2", p["A2"]) for p in parsed] + [("B", p["B1"] + p["B2"]) for p in parsed]
+    keys += [("X", p["X"]) for p in parsed]
+    vocab = sorted(set(keys))
+    onehot = np.zeros((len(parsed), len(vocab)))
+    for i, p in enumerate(parsed):
+        for key in (("A2", p["A2"]), ("B", p["B1"] + p["B2"]), ("X", p["X"])):
+            onehot[i, vocab.index(key)] = 1.0
+    props = np.array([[v for s in ("A2", "B1", "B2", "X") for v in _properties(p[s])]
+                      for p in parsed])  # (N, 4 sites x 5 properties)
+    return np.hstack([onehot, props])
+
+
+def _log_loss(y: np.ndarray, p1: np.ndarray) -> float:
+    p = np.clip(np.where(y == 1, p1, 1 - p1), 1e-12, 1.0)
+    return float(-np.mean(np.log(p)))
+
+
+def majority(task: str, y_train: np.ndarray, y_val: np.ndarray) -> dict[str, float]:
+    """Predict the training majority class (P(1) = its training share) or the training mean."""
+    if task == "class":
+        p1 = np.full(len(y_val), float(np.mean(y_train)))
+        p1_hard = np.full(len(y_val), 1.0 if np.mean(y_train) > 0.5 else 0.0)
+        out = metrics(task, y_val, p1_hard, _log_loss(y_val, p1))
+        out["roc_auc"] = float("nan")  # a constant score ranks nothing
+        return out
+    pred = np.full(len(y_val), float(np.mean(y_train)))
+    return metrics(task, y_val, pred, float(np.mean((pred - y_val) ** 2)))
+
+
+def composition(
+    task: str, composites: list[str], y: np.ndarray, train: np.ndarray, val: np.ndarray
+) -> dict[str, float]:
+    """Fit on the training composites' features, score the validation ones."""
+    x = composition_features(composites)
+    if task == "class":
+        if len(np.unique(y[train])) < 2:
+            return majority(task, y[train], y[val])
+        clf = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=1000))
+        p1 = clf.fit(x[train], y[train]).predict_proba(x[val])[:, 1]
+        return metrics(task, y[val], p1, _log_loss(y[val], p1))
+    reg = make_pipeline(StandardScaler(), Ridge(alpha=1.0))
+    pred = reg.fit(x[train], y[train]).predict(x[val])
+    return metrics(task, y[val], pred, float(np.mean((pred - y[val]) ** 2)))
+
+
+def baselines(
+    task: str, composites: list[str], y: np.ndarray, train: np.ndarray, val: np.ndarray
+) -> dict[str, dict[str, float]]:
+    """Validation metrics of both baselines: {"majority": {...}, "composition": {...}}."""
+    return {
+        "majority": majority(task, y[train], y[val]),
+        "composition": composition(task, composites, y, train, val),
+    }

@@ -1,0 +1,118 @@
+"""Shared Zarr dataset -> training arrays: one spin density and one label per composite.
+
+The only place models read data (docs/CONTRACTS.md): ``data_prep.dataset.open_dataset(path)`` with
+``.index`` (one row per sample), ``.labels`` (one row per composite) and ``.spin(sample_id)`` ->
+float32 (Nx, Ny, Nz) magnetization density m in uB/A^3, [i, j, k] along a, b, c (60x60x120 on the
+training grid). Any object with those three members may stand in for a path (tests, in-memory data).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+LABEL_COLUMNS = {"ground_state": "ground_state", "moment_class": "moment_uB",
+                 "moment": "moment_uB", "exchange_energy": "exchange_energy_eV"}
+CLASS_MEANING = {"ground_state": "1 = FM ground state (E_FM < E_AFM), 0 = AFM",
+                 "moment_class": "1 = FM moment above the threshold (uB per cell), 0 = below"}
+
+
+@dataclass
+class Samples:
+    """Inputs and labels of one target, one sample per composite.
+
+    Attributes:
+        spin: (S, Nx, Ny, Nz) float32, signed magnetization density m, uB/A^3.
+        y: (S,) int64 class (classification) or float64 value (moment uB, exchange eV/cell).
+        composites: (S,) composite names, e.g. ``CrVGe2Te6`` (the split groups).
+        sample_ids: (S,) dataset sample ids.
+        dropped: composites left out, with the reason (no input of that configuration, no label).
+    """
+
+    spin: np.ndarray
+    y: np.ndarray
+    composites: list[str]
+    sample_ids: list[str]
+    dropped: dict[str, str]
+
+    @property
+    def grid(self) -> tuple[int, int, int]:
+        """(Nx, Ny, Nz) of the densities."""
+        return tuple(self.spin.shape[1:])  # type: ignore[return-value]
+
+
+def open_source(dataset: Any) -> Any:
+    """A path -> ``data_prep.dataset.open_dataset(path)``; anything else is returned as is."""
+    if isinstance(dataset, str | Path):
+        from data_prep.dataset import open_dataset
+
+        return open_dataset(dataset)
+    return dataset
+
+
+def _column(df: pd.DataFrame, name: str) -> pd.Series:
+    """Column ``name`` whether it is a column or (part of) the index."""
+    if name in df.columns:
+        return df[name].reset_index(drop=True)
+    if name in (df.index.names or []):
+        return pd.Series(df.index.get_level_values(name))
+    raise KeyError(f"dataset table lacks {name!r} (columns: {list(df.columns)})")
+
+
+def _label_of(labels: pd.DataFrame, target: str, threshold_uB: float) -> dict[str, float]:
+    """composite -> label value (NaN where the campaign could not decide it)."""
+    composites = _column(labels, "composite")
+    values = _column(labels, LABEL_COLUMNS[target]).astype(float)
+    if target == "moment_class":  # recomputed so the threshold is a hyperparameter
+        values = (values > threshold_uB).astype(float).where(values.notna())
+    return dict(zip(composites, values, strict=True))
+
+
+def load_samples(
+    dataset: Any, target: str = "ground_state", configuration: str = "FM",
+    threshold_uB: float = 4.0,
+) -> Samples:
+    """Read the input density (from ``configuration``) and the label of every composite.
+
+    The input always comes from the same configuration, so the label cannot be read off which
+    configuration a density came from. Composites without that run or without a label are dropped
+    (listed in ``Samples.dropped``).
+    """
+    ds = open_source(dataset)
+    index = ds.index
+    ids, comps, confs = (_column(index, n) for n in ("sample_id", "composite", "configuration"))
+    label = _label_of(ds.labels, target, threshold_uB)
+    dropped: dict[str, str] = {}
+    keep: list[tuple[str, str]] = []
+    for comp in sorted(set(comps)):
+        rows = [i for i in range(len(ids)) if comps[i] == comp and confs[i] == configuration]
+        value = label.get(comp, float("nan"))
+        if not rows:
+            dropped[comp] = f"no {configuration} sample"
+        elif not np.isfinite(value):
+            dropped[comp] = f"no {target} label"
+        else:
+            keep.append((comp, ids[rows[0]]))
+    if not keep:
+        raise ValueError(f"no composite has both a {configuration} density and a {target} label")
+    spin = np.stack([np.asarray(ds.spin(sid, grid="train"), dtype=np.float32) for _, sid in keep])
+    y = np.array([label[c] for c, _ in keep])
+    y = y.astype(np.int64) if target in CLASS_MEANING else y.astype(np.float64)
+    return Samples(spin, y, [c for c, _ in keep], [s for _, s in keep], dropped)
+
+
+def to_channels(spin: np.ndarray, mode: str = "split") -> torch.Tensor:
+    """(S, Nx, Ny, Nz) signed m -> (S, C, Nx, Ny, Nz) float32 tensor.
+
+    ``split``: C = 2, (max(m, 0), max(-m, 0)) as in the original work; ``signed``: C = 1, m.
+    Tiling is the model's job (``MagNet.tile``), so the stored inputs stay at the native grid.
+    """
+    m = torch.from_numpy(np.ascontiguousarray(spin, dtype=np.float32))
+    if mode == "signed":
+        return m[:, None]  # (S, 1, Nx, Ny, Nz)
+    return torch.stack([m.clamp(min=0), (-m).clamp(min=0)], dim=1)  # (S, 2, Nx, Ny, Nz)

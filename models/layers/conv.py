@@ -1,0 +1,116 @@
+"""Conv3d with a switchable backend (direct / fft / auto) and one set of weights for all of them."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor, nn
+
+from models.layers.fftconv import (
+    direct_conv3d,
+    fft_conv3d,
+    fft_lengths,
+    rfft3,
+    tiled_fft_conv3d,
+)
+
+# auto picks fft when the direct FLOP count exceeds the FFT count by this factor: FFT flops run
+# slower than oneDNN's (complex products, memory-bound passes); measured on 2 cores, see bench.
+AUTO_FFT_ADVANTAGE = 4.0
+
+
+def conv_flops(
+    cin: int, cout: int, kernel: int, size: tuple[int, ...], out: tuple[int, ...],
+    padding: str, batch: int = 1,
+) -> dict[str, float]:
+    """Forward FLOPs per sample of one conv layer for the direct and FFT backends.
+
+    direct: 2 Cin Cout K^3 prod(out). fft: rFFTs of Cin inputs and Cout outputs (2.5 L log2 L each,
+    L = prod(fft lengths)), Cin Cout complex multiply-adds (8 flops) per frequency, and the
+    Cin Cout kernel rFFTs once per batch (shared by ``batch`` samples).
+    """
+    direct = 2.0 * cin * cout * kernel**3 * math.prod(out)
+    lengths = fft_lengths(tuple(size), padding)
+    n = math.prod(lengths)
+    spec = n / lengths[-1] * (lengths[-1] // 2 + 1)
+    one_fft = 2.5 * n * math.log2(max(n, 2))
+    fft = (cin + cout) * one_fft + 8.0 * cin * cout * spec + cin * cout * one_fft / batch
+    return {"direct": direct, "fft": fft}
+
+
+class Conv3d(nn.Module):
+    """Cubic 3D convolution (cross-correlation, like ``nn.Conv3d``), padding valid or circular.
+
+    Weight (O, C, K, K, K) and bias (O,) are initialised like ``nn.Conv3d`` (Kaiming uniform).
+    ``backend`` may be changed at any time; the numbers do not depend on it (to ~1e-6 in float32).
+    """
+
+    def __init__(
+        self, in_channels: int, out_channels: int, kernel: int, stride: int = 1,
+        padding: str = "valid", backend: str = "fft",
+    ) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.empty(out_channels, in_channels, kernel, kernel, kernel))
+        self.bias = nn.Parameter(torch.empty(out_channels))
+        self.stride, self.padding, self.backend = stride, padding, backend
+        nn.init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        bound = 1.0 / math.sqrt(in_channels * kernel**3)
+        nn.init.uniform_(self.bias, -bound, bound)
+
+    @property
+    def kernel(self) -> int:
+        """Kernel edge K, grid points."""
+        return self.weight.shape[-1]
+
+    def resolved_backend(self, size: tuple[int, ...]) -> str:
+        """``direct`` or ``fft`` for an input of spatial ``size`` (auto: by FLOP count)."""
+        if self.backend != "auto":
+            return self.backend
+        o, c = self.weight.shape[:2]
+        out = [n if self.padding == "circular" else n - self.kernel + 1 for n in size]
+        flops = conv_flops(c, o, self.kernel, tuple(size), tuple(out), self.padding)
+        return "fft" if flops["direct"] > AUTO_FFT_ADVANTAGE * flops["fft"] else "direct"
+
+    def _tiled_fft(self, size: tuple[int, ...], tiling: tuple[int, int, int]) -> bool:
+        """Whether an untiled input of ``size`` repeated ``tiling`` takes the one-period path."""
+        tiled = tuple(n * t for n, t in zip(size, tiling, strict=True))
+        return (tuple(tiling) != (1, 1, 1) and self.padding == "valid"
+                and self.resolved_backend(tiled) == "fft")
+
+    def input_spectrum(self, x: Tensor, tiling: tuple[int, int, int] = (1, 1, 1)) -> Tensor:
+        """rFFT of an untiled input (B, C, *n) as ``forward(x_hat=...)`` wants it.
+
+        -> (B, C, *spec): of one period when the tiled path applies, else of the tiled input.
+        """
+        size = tuple(x.shape[-3:])
+        if self._tiled_fft(size, tiling):
+            return rfft3(x, size)  # type: ignore[arg-type]
+        x = x.repeat(1, 1, *tiling)
+        return rfft3(x, fft_lengths(tuple(x.shape[-3:]), self.padding))
+
+    def forward(
+        self, x: Tensor | None, x_hat: Tensor | list[Tensor] | None = None,
+        size: tuple[int, int, int] | None = None, tiling: tuple[int, int, int] = (1, 1, 1),
+    ) -> Tensor:
+        """Conv of the ``tiling``-repeated input: (B, C, nx, ny, nz) -> (B, O, Mx, My, Mz).
+
+        ``x_hat`` (from ``input_spectrum``) with ``size`` (the untiled (nx, ny, nz)) replaces x.
+        """
+        size = tuple(x.shape[-3:]) if x is not None else tuple(size)  # type: ignore[arg-type]
+        args = (self.weight, self.bias, self.stride)
+        if self._tiled_fft(size, tiling):
+            return tiled_fft_conv3d(x, *args, tiling, x_hat, size)
+        tiled = tuple(n * t for n, t in zip(size, tiling, strict=True))
+        if x_hat is not None:
+            return fft_conv3d(None, *args, self.padding, x_hat, tiled)
+        if tuple(tiling) != (1, 1, 1):
+            x = x.repeat(1, 1, *tiling)
+        if self.resolved_backend(tiled) == "fft":
+            return fft_conv3d(x, *args, self.padding)
+        return direct_conv3d(x, *args, self.padding)
+
+    def extra_repr(self) -> str:
+        """Shown by print(model)."""
+        o, c, k = *self.weight.shape[:2], self.kernel
+        return f"{c}, {o}, kernel={k}, stride={self.stride}, {self.padding}, {self.backend}"

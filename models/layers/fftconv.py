@@ -1,0 +1,213 @@
+"""3D convolution (torch's cross-correlation convention) by FFT, circular or valid, with strides.
+
+Why: the original base model convolves 120^3 inputs with 40^3 kernels; direct convolution costs
+~Cin*Cout*K^3*N_out^3 multiply-adds (9.3 s per sample forward on 2 cores), the FFT path
+~(Cin + Cout)*N^3*log N. The kernel spectrum is computed once per call and reused for every sample
+and in backward; the input spectrum of a fixed input (the first layer) can be computed once and
+passed in as ``x_hat`` on every epoch (``Conv3d.input_spectrum``).
+
+Maths (per axis, FFT length L >= N, kernel w placed at (m - shift) mod L, ``^`` = rFFT):
+    forward   y[n] = sum_m w[m] x[n + m - shift]   ->  Y^ = sum_c conj(W^) X^
+    grad x    gx  = sum_o G^ W^                      (g zero-filled outside the kept outputs)
+    grad w    gw  = sum_b conj(G^) X^                (then rolled by +shift and cropped to K)
+valid: shift 0, keep n in [0, N-K], L any size >= N (no wrap reaches a kept output).
+circular: shift (K-1)//2, keep all n, L = N exactly (the wrap is the periodic boundary).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+DIMS = (-3, -2, -1)
+
+
+def good_size(n: int) -> int:
+    """Smallest 2^a 3^b 5^c >= n: FFT lengths pocketfft and MKL handle fastest."""
+    m = n
+    while True:
+        r = m
+        for p in (2, 3, 5):
+            while r % p == 0:
+                r //= p
+        if r == 1:
+            return m
+        m += 1
+
+
+def fft_lengths(size: tuple[int, ...], padding: str) -> tuple[int, int, int]:
+    """FFT lengths for an input (Nx, Ny, Nz): the input size for circular, fast sizes for valid."""
+    if padding == "circular":
+        return tuple(size)  # type: ignore[return-value]
+    return tuple(good_size(n) for n in size)  # type: ignore[return-value]
+
+
+def rfft3(x: Tensor, lengths: tuple[int, int, int]) -> Tensor:
+    """Real 3D FFT over the last three axes, zero-padded at the end to ``lengths``."""
+    return torch.fft.rfftn(x, s=lengths, dim=DIMS)
+
+
+def kernel_spectrum(w: Tensor, lengths: tuple[int, int, int], shift: int) -> Tensor:
+    """rFFT of the kernel (O, C, K, K, K) placed at (m - shift) mod L -> (O, C, Lx, Ly, Lz//2+1)."""
+    padded = w.new_zeros(*w.shape[:2], *lengths)
+    k = w.shape[-3:]
+    padded[..., : k[0], : k[1], : k[2]] = w
+    if shift:
+        padded = torch.roll(padded, shifts=(-shift,) * 3, dims=DIMS)
+    return torch.fft.rfftn(padded, dim=DIMS)
+
+
+def _mix(a: Tensor, b: Tensor) -> Tensor:
+    """sum_c a[c] b[o, c] for a (C, *S), b (O, C, *S) -> (O, *S), one channel at a time."""
+    out = a[0] * b[:, 0]
+    for c in range(1, a.shape[0]):
+        out += a[c] * b[:, c]
+    return out
+
+
+class _FFTConv(torch.autograd.Function):
+    """(x (B, C, *N) or its spectrum X^ (B, C, *spec), w (O, C, K, K, K)) -> y (B, O, *out).
+
+    A given ``x_hat`` is a constant (cached first-layer input): it gets no gradient. It may be a
+    tensor (B, C, *spec) or a list of B tensors (C, *spec), which spares stacking a cache.
+    """
+
+    @staticmethod
+    def forward(ctx, x, x_hat, w, lengths, keep, stride, shift):
+        if x_hat is None:
+            x_hat = rfft3(x, lengths)  # (B, C, Lx, Ly, Lz//2+1)
+        w_conj = kernel_spectrum(w, lengths, shift).conj()  # (O, C, *spec)
+        crop = tuple(slice(0, n, stride) for n in keep)
+        out = []
+        for b in range(len(x_hat)):  # one sample at a time bounds the workspace
+            y = torch.fft.irfftn(_mix(x_hat[b], w_conj), s=lengths, dim=DIMS)  # (O, *L)
+            out.append(y[(slice(None), *crop)])
+        ctx.x_hat = x_hat  # a constant or our own rfft of x: autograd need not track it
+        ctx.save_for_backward(w_conj)
+        size = tuple(x.shape[-3:]) if x is not None else None
+        ctx.geometry = (lengths, crop, shift, tuple(w.shape[-3:]), size)
+        return torch.stack(out)  # (B, O, *out)
+
+    @staticmethod
+    def backward(ctx, grad_y):
+        (w_conj,) = ctx.saved_tensors
+        x_hat = ctx.x_hat
+        lengths, crop, shift, k, size = ctx.geometry
+        need_x, need_w = ctx.needs_input_grad[0], ctx.needs_input_grad[2]
+        w_by_c = w_conj.conj().transpose(0, 1)  # (C, O, *spec)
+        grad_x, gw_hat = [], None
+        for b in range(grad_y.shape[0]):
+            g = grad_y.new_zeros(grad_y.shape[1], *lengths)  # (O, *L), zero where not kept
+            g[(slice(None), *crop)] = grad_y[b]
+            g_hat = torch.fft.rfftn(g, dim=DIMS)  # (O, *spec)
+            if need_x:
+                gx = torch.fft.irfftn(_mix(g_hat, w_by_c), s=lengths, dim=DIMS)  # (C, *L)
+                grad_x.append(gx[:, : size[0], : size[1], : size[2]])
+            if need_w:
+                term = g_hat.conj()[:, None] * x_hat[b][None]  # (O, C, *spec)
+                gw_hat = term if gw_hat is None else gw_hat.add_(term)
+        gw = None
+        if need_w:
+            gw = torch.fft.irfftn(gw_hat, s=lengths, dim=DIMS)  # (O, C, *L)
+            if shift:
+                gw = torch.roll(gw, shifts=(shift,) * 3, dims=DIMS)
+            gw = gw[..., : k[0], : k[1], : k[2]].contiguous()
+        gx = torch.stack(grad_x) if need_x else None
+        return gx, None, gw, None, None, None, None
+
+
+def fft_conv3d(
+    x: Tensor | None,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: int = 1,
+    padding: str = "valid",
+    x_hat: Tensor | None = None,
+    size: tuple[int, int, int] | None = None,
+) -> Tensor:
+    """Conv3d by FFT, equal to ``F.conv3d`` (valid) or its circular-padded version.
+
+    Args:
+        x: input (B, C, Nx, Ny, Nz); may be None when ``x_hat`` and ``size`` are given.
+        weight: kernel (O, C, K, K, K) (cubic, any parity).
+        bias: (O,) or None.
+        stride: the same along all three axes.
+        padding: ``valid`` -> out (N - K)//s + 1, ``circular`` -> ceil(N / s) per axis.
+        x_hat: cached input spectrum ``rfft3(x, fft_lengths(size, padding))`` (no grad to x),
+            a tensor (B, C, *spec) or a list of B tensors (C, *spec).
+        size: the input's (Nx, Ny, Nz) when ``x`` is None.
+    Returns:
+        (B, O, *out) in x's dtype.
+    """
+    size = tuple(x.shape[-3:]) if x is not None else tuple(size)  # type: ignore[arg-type]
+    lengths = fft_lengths(size, padding)
+    k = weight.shape[-1]
+    keep = size if padding == "circular" else tuple(n - k + 1 for n in size)
+    shift = (k - 1) // 2 if padding == "circular" else 0
+    y = _FFTConv.apply(x if x_hat is None else None, x_hat, weight, lengths, keep, stride, shift)
+    if bias is not None:
+        y = y + bias.view(1, -1, 1, 1, 1)
+    return y
+
+
+def fold_kernel(w: Tensor, period: tuple[int, ...]) -> Tensor:
+    """Sum a kernel (O, C, Kx, Ky, Kz) over positions equal modulo ``period`` (per axis).
+
+    Correlating a ``period``-periodic input with w equals correlating one period, circularly, with
+    the folded kernel (at most ``period`` long per axis).
+    """
+    for axis, n in zip((-3, -2, -1), period, strict=True):
+        k = w.shape[axis]
+        if k > n:
+            reps = -(-k // n)
+            pad = [0, 0] * 3
+            pad[2 * (-1 - axis) + 1] = reps * n - k  # F.pad lists the last axis first
+            w = F.pad(w, pad)
+            w = w.unflatten(axis, (reps, n)).sum(dim=axis - 1)
+    return w
+
+
+def tiled_fft_conv3d(
+    x: Tensor | None,
+    weight: Tensor,
+    bias: Tensor | None,
+    stride: int,
+    tiling: tuple[int, int, int],
+    x_hat: Tensor | list[Tensor] | None = None,
+    size: tuple[int, int, int] | None = None,
+) -> Tensor:
+    """Valid conv of the periodic tiling of x, computed on one period: 4x less for 2x2 tiling.
+
+    Equals ``fft_conv3d(x.repeat(1, 1, *tiling), weight, bias, stride, "valid")``. The tiled
+    input is n-periodic (n = x's size), so every valid output is the circular correlation over one
+    period with the folded kernel, read at (j mod n). ``x_hat`` is then ``rfft3(x, n)`` of the
+    UNTILED x, a quarter of the tiled spectrum.
+
+    Args:
+        x: untiled input (B, C, nx, ny, nz), or None with ``x_hat`` and ``size`` (= n).
+        tiling: repeats (ta, tb, tc) of the virtual tiled input.
+    Returns:
+        (B, O, (t n - K)//s + 1 per axis).
+    """
+    n = tuple(x.shape[-3:]) if x is not None else tuple(size)  # type: ignore[arg-type]
+    k = weight.shape[-1]
+    out = [t * m - k + 1 for t, m in zip(tiling, n, strict=True)]  # stride-1 valid outputs
+    folded = fold_kernel(weight, n)  # (O, C, <=nx, <=ny, <=nz)
+    y = _FFTConv.apply(x if x_hat is None else None, x_hat, folded, n, n, 1, 0)  # (B, O, *n)
+    reps = [-(-o // m) for o, m in zip(out, n, strict=True)]
+    y = y.repeat(1, 1, *reps)[..., : out[0] : stride, : out[1] : stride, : out[2] : stride]
+    if bias is not None:
+        y = y + bias.view(1, -1, 1, 1, 1)
+    return y
+
+
+def direct_conv3d(
+    x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: int = 1, padding: str = "valid"
+) -> Tensor:
+    """The reference: ``F.conv3d``; circular pads (K-1)//2 before and K-1-(K-1)//2 after."""
+    if padding == "circular":
+        k = weight.shape[-1]
+        lo, hi = (k - 1) // 2, k - 1 - (k - 1) // 2
+        x = F.pad(x, (lo, hi) * 3, mode="circular")
+    return F.conv3d(x, weight, bias, stride=stride)

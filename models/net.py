@@ -1,0 +1,110 @@
+"""MagNet: the configurable Conv3D network of the Table 2 space (see ``models.config``)."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from models.config import ModelConfig, coerce, layer_shapes
+from models.layers.conv import Conv3d
+
+DEFAULT_GRID = (60, 60, 120)  # the shared dataset's training grid, points along a, b, c
+
+
+def activation_fn(name: str) -> nn.Module:
+    """The activation module for a ModelConfig.activation name."""
+    table = {"relu": nn.ReLU, "leaky_relu": nn.LeakyReLU, "elu": nn.ELU, "gelu": nn.GELU,
+             "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}
+    return table[name]()
+
+
+class MagNet(nn.Module):
+    """Tiling -> [Conv3d -> activation -> MaxPool3d] x depth -> flatten | global mean -> dense head.
+
+    Input: (B, in_channels, Nx, Ny, Nz) on the untiled grid given at construction. Output:
+    (B, num_outputs) logits (classification) or values (regression).
+    """
+
+    def __init__(self, cfg: ModelConfig, grid: tuple[int, int, int] = DEFAULT_GRID) -> None:
+        super().__init__()
+        self.cfg, self.grid = coerce(cfg), tuple(grid)
+        self.shapes = layer_shapes(self.cfg, self.grid)  # validates; (C, Nx, Ny, Nz) per stage
+        c = self.cfg
+        chans = (c.in_channels, *c.conv_filters)
+        self.convs = nn.ModuleList(
+            Conv3d(chans[i], chans[i + 1], c.kernel_sizes[i], c.strides[i], c.padding, c.backend)
+            for i in range(c.depth)
+        )
+        self.act = activation_fn(c.activation)
+        last = self.shapes[-1]
+        width = [last[0] if c.global_pool else math.prod(last), *c.dense]
+        self.hidden = nn.ModuleList(nn.Linear(a, b) for a, b in itertools.pairwise(width))
+        self.head = nn.Linear(width[-1], c.num_outputs)
+
+    @property
+    def tiled_size(self) -> tuple[int, int, int]:
+        """Spatial size seen by the first conv: grid x tiling."""
+        return tuple(self.shapes[0][1:])  # type: ignore[return-value]
+
+    def input_spectrum(self, x: Tensor) -> Tensor | None:
+        """First-conv input spectrum of an untiled batch (B, C, Nx, Ny, Nz); None if not FFT.
+
+        Constant across epochs for a fixed sample: cache it and pass it to ``forward(x_hat=)``.
+        """
+        first = self.convs[0]
+        if first.resolved_backend(self.tiled_size) != "fft":
+            return None
+        return first.input_spectrum(x, self.cfg.tiling)  # (B, C, *spec)
+
+    def activations(
+        self, x: Tensor, x_hat: Tensor | list[Tensor] | None = None
+    ) -> dict[str, Tensor]:
+        """Every intermediate tensor by name: ``conv{i}``, ``act{i}``, ``pool{i}``, ``features``,
+        ``dense{j}``, ``output``. With ``x_hat`` (cached first-layer spectrum) x is only read for
+        its batch size.
+        """
+        out: dict[str, Tensor] = {}
+        h = x
+        for i, conv in enumerate(self.convs):
+            if i == 0:  # the tiling is the first conv's business (one-period FFT path)
+                h = conv(x if x_hat is None else None, x_hat, self.grid, self.cfg.tiling)
+            else:
+                h = conv(h)
+            out[f"conv{i}"] = h  # (B, F_i, Mx, My, Mz)
+            h = out[f"act{i}"] = self.act(h)
+            if self.cfg.pool_sizes[i] > 1:
+                h = out[f"pool{i}"] = F.max_pool3d(h, self.cfg.pool_sizes[i])
+        h = h.mean(dim=(-3, -2, -1)) if self.cfg.global_pool else h.flatten(1)  # (B, features)
+        out["features"] = h
+        for j, layer in enumerate(self.hidden):
+            h = out[f"dense{j}"] = self.act(layer(h))
+        out["output"] = self.head(h)  # (B, num_outputs)
+        return out
+
+    def forward(self, x: Tensor, x_hat: Tensor | list[Tensor] | None = None) -> Tensor:
+        """(B, C, Nx, Ny, Nz) -> (B, num_outputs)."""
+        return self.activations(x, x_hat)["output"]
+
+    def filters(self, layer: int = 0) -> Tensor:
+        """Learned kernels of conv ``layer``, detached: (F, C, K, K, K), same units as the input."""
+        return self.convs[layer].weight.detach().clone()
+
+    def set_backend(self, backend: str) -> None:
+        """Switch every conv to ``direct``, ``fft`` or ``auto`` (weights unchanged)."""
+        for conv in self.convs:
+            conv.backend = backend
+
+
+def num_parameters(model: nn.Module) -> int:
+    """Trainable parameter count."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+@torch.no_grad()
+def output_shape(model: MagNet, batch: int = 1) -> tuple[int, ...]:
+    """Shape of ``model``'s output for a zero batch (for checks)."""
+    return tuple(model(torch.zeros(batch, model.cfg.in_channels, *model.grid)).shape)

@@ -1,0 +1,88 @@
+"""TrialResult: what one trial hands back (history, final metrics, baselines, filters)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+import numpy as np
+
+HEADLINE = {"class": ("loss", "accuracy", "balanced_accuracy", "macro_f1", "roc_auc"),
+            "reg": ("loss", "mae", "r2")}
+
+
+@dataclass
+class TrialResult:
+    """Outcome of ``run_trial``.
+
+    Attributes:
+        config: the TrialConfig (``config.to_dict()`` reproduces the trial).
+        history: one dict per epoch: epoch, seconds, train_<metric>, val_<metric>. Train metrics
+            come from the outputs seen while training that epoch (before each step); regression
+            losses are MSE of the standardised target, MAE is in target units (uB or eV/cell).
+        baselines: {"majority": {metric: value}, "composition": {...}} on the same validation set.
+        filters: first-layer kernels (F, C, K, K, K), float32, after the last epoch.
+        state_dict: the trained weights (``MagNet(config.model_config(), grid)`` loads them).
+        train_composites, val_composites: the split.
+        dropped: composites left out and why.
+        resumed_from: epochs already done when the trial (re)started; 0 = fresh.
+        diverged: the loss became NaN/inf (trial stopped); stopped_early: on_epoch asked to stop.
+        seconds: wall time of the training epochs run in this call, s.
+    """
+
+    config: Any  # TrialConfig (not imported: result stays a leaf module)
+    history: list[dict[str, float]]
+    baselines: dict[str, dict[str, float]]
+    filters: np.ndarray
+    state_dict: dict[str, Any]
+    train_composites: list[str]
+    val_composites: list[str]
+    dropped: dict[str, str] = field(default_factory=dict)
+    resumed_from: int = 0
+    diverged: bool = False
+    stopped_early: bool = False
+    seconds: float = 0.0
+
+    @property
+    def task(self) -> str:
+        """``class`` or ``reg``."""
+        return "class" if "val_accuracy" in (self.history[-1] if self.history else {}) else "reg"
+
+    @property
+    def train_s(self) -> float:
+        """Alias of ``seconds``: training wall time of this call, s."""
+        return self.seconds
+
+    @property
+    def final(self) -> dict[str, float]:
+        """Validation metrics of the last epoch, without the ``val_`` prefix."""
+        last = self.history[-1] if self.history else {}
+        return {k[4:]: v for k, v in last.items() if k.startswith("val_")}
+
+    def beats_baselines(self, metric: str | None = None) -> bool:
+        """Whether the CNN's final validation metric beats both baselines (MAE: lower is better)."""
+        metric = metric or ("balanced_accuracy" if self.task == "class" else "mae")
+        sign = -1.0 if metric in ("mae", "loss") else 1.0
+        cnn = sign * self.final.get(metric, math.nan)
+        return all(cnn > sign * b.get(metric, math.nan) for b in self.baselines.values())
+
+    def table(self) -> str:
+        """Plain-text table of the final validation metrics: CNN vs baselines."""
+        names = HEADLINE[self.task]
+        rows = {"cnn": self.final, **self.baselines}
+        lines = [f"{'model':<12}" + "".join(f"{n:>19}" for n in names)]
+        for label, values in rows.items():
+            cells = "".join(f"{values.get(n, math.nan):>19.4f}" for n in names)
+            lines.append(f"{label:<12}{cells}")
+        verdict = "beats" if self.beats_baselines() else "does NOT beat"
+        lines.append(f"-> the CNN {verdict} both baselines "
+                     f"({len(self.train_composites)} train / {len(self.val_composites)} val)")
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe dict: flat config, history, final, baselines, filters as nested lists."""
+        skip = ("config", "filters", "state_dict")
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in skip}
+        out.update(config=self.config.to_dict(), final=self.final, filters=self.filters.tolist())
+        return out

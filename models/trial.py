@@ -1,0 +1,131 @@
+"""TrialConfig: every hyperparameter of one trial (architecture + training), flat for a search.
+
+``TrialConfig.from_dict({"preset": "seed-base", "kernel_sizes": [20], "lr": 1.0})`` starts from the
+preset and overrides; ``to_dict()`` gives the flat dict back (JSON/YAML-safe). ``validate`` checks a
+configuration against a dataset grid before any compute and raises ``ConfigError`` naming the field.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from models.config import ConfigError, ModelConfig, validate_model
+from models.presets import get_preset
+
+TARGETS = {"ground_state": "class", "moment_class": "class", "moment": "reg",
+           "exchange_energy": "reg"}
+OPTIMIZERS = ("sgd", "adam")
+INPUT_CHANNELS = {"split": 2, "signed": 1}  # (max(m,0), max(-m,0)) or m itself
+MODEL_FIELDS = tuple(f.name for f in fields(ModelConfig))
+
+
+@dataclass(frozen=True)
+class TrialConfig:
+    """One trial. Model fields live in ``model``; ``in_channels``/``num_outputs`` are derived.
+
+    Attributes:
+        preset: the registered preset the model and defaults came from (models.presets).
+        model: the architecture, incl. tiling, padding and conv backend.
+        target: ground_state (1 = FM), moment_class (FM moment > moment_threshold_uB), moment
+            (uB, regression) or exchange_energy (E_AFM-Neel - E_FM, eV per cell, regression).
+        moment_threshold_uB: threshold of moment_class, uB per cell. Default 4.
+        input_channels: ``split`` -> (max(m,0), max(-m,0)) as the original; ``signed`` -> m.
+        configuration: which DFT configuration's density is the input (FM by default).
+        optimizer, lr, momentum, weight_decay: ``sgd`` (momentum used) or ``adam``. The original
+            used SGD with lr 100 on its unnormalised loss; start near 0.01-1 for anything new.
+        batch_size, epochs: samples per step; passes over the training split.
+        seed: seeds the split, the initial weights and the batch order (CPU runs are bitwise
+            repeatable for a given seed).
+        val_fraction: share of composites held out (0.3 = the original 70/30 split).
+        folds, fold: folds > 1 -> stratified k-fold by composite, this trial validates on ``fold``.
+    """
+
+    preset: str = "seed-base"
+    model: ModelConfig = field(default_factory=ModelConfig)
+    target: str = "ground_state"
+    moment_threshold_uB: float = 4.0
+    input_channels: str = "split"
+    configuration: str = "FM"
+    optimizer: str = "sgd"
+    lr: float = 100.0
+    momentum: float = 0.0
+    weight_decay: float = 0.0
+    batch_size: int = 20
+    epochs: int = 5
+    seed: int = 0
+    val_fraction: float = 0.3
+    folds: int = 0
+    fold: int = 0
+
+    @property
+    def task(self) -> str:
+        """``class`` (2-class softmax) or ``reg`` (one output, MSE) for the target."""
+        return TARGETS[self.target]
+
+    def model_config(self) -> ModelConfig:
+        """The model with in_channels and num_outputs set from input_channels and target."""
+        return self.model.replace(
+            in_channels=INPUT_CHANNELS.get(self.input_channels, self.model.in_channels),
+            num_outputs=2 if TARGETS.get(self.target) == "class" else 1,
+        )
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> TrialConfig:
+        """Preset ``d["preset"]`` (default seed-base) with every other key overriding it.
+
+        Keys may be flat model fields (``kernel_sizes``) or a nested ``model`` dict. An unknown
+        key raises ConfigError naming it.
+        """
+        d = dict(d)
+        preset = get_preset(d.pop("preset", "seed-base"))
+        model_keys = dict(d.pop("model", {}) or {})
+        model_keys.update({k: d.pop(k) for k in list(d) if k in MODEL_FIELDS})
+        trial_names = {f.name for f in fields(cls)}
+        for key in {**model_keys, **d}:
+            if key not in trial_names and key not in MODEL_FIELDS:
+                raise ConfigError(key, "unknown hyperparameter")
+        model = preset.model.replace(**model_keys)
+        return cls(preset=preset.name, model=model, **{**preset.training, **d})
+
+    def to_dict(self) -> dict[str, Any]:
+        """Flat dict (model fields inline, tuples as lists) that ``from_dict`` reads back."""
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "model"}
+        for name in MODEL_FIELDS:
+            value = getattr(self.model, name)
+            out[name] = list(value) if isinstance(value, tuple) else value
+        return out
+
+    def replace(self, **changes: Any) -> TrialConfig:
+        """A copy with trial or model fields changed."""
+        model = {k: changes.pop(k) for k in list(changes) if k in MODEL_FIELDS}
+        return dataclasses.replace(self, model=self.model.replace(**model), **changes)
+
+
+def _check(name: str, ok: bool, message: str) -> None:
+    if not ok:
+        raise ConfigError(name, message)
+
+
+def validate(config: TrialConfig, input_shape: tuple[int, ...]) -> None:
+    """Raise ConfigError naming the field if ``config`` cannot run on this data; else None.
+
+    Args:
+        config: the trial.
+        input_shape: the dataset's training grid (Nx, Ny, Nz), or (C, Nx, Ny, Nz) (C ignored).
+    """
+    c = config
+    _check("target", c.target in TARGETS, f"{c.target!r} is not one of {', '.join(TARGETS)}")
+    _check("optimizer", c.optimizer in OPTIMIZERS, f"{c.optimizer!r} is not sgd or adam")
+    _check("input_channels", c.input_channels in INPUT_CHANNELS,
+           f"{c.input_channels!r} is not split or signed")
+    _check("lr", c.lr > 0, f"must be positive, got {c.lr}")
+    _check("momentum", 0 <= c.momentum < 1, f"must be in [0, 1), got {c.momentum}")
+    _check("batch_size", c.batch_size >= 1, f"must be >= 1, got {c.batch_size}")
+    _check("epochs", c.epochs >= 1, f"must be >= 1, got {c.epochs}")
+    _check("val_fraction", 0 < c.val_fraction < 1, f"must be in (0, 1), got {c.val_fraction}")
+    _check("folds", c.folds == 0 or c.folds >= 2, f"0 (one split) or >= 2, got {c.folds}")
+    _check("fold", 0 <= c.fold < max(c.folds, 1), f"must be in [0, folds), got {c.fold}")
+    grid = tuple(input_shape[-3:])
+    validate_model(c.model_config(), grid)  # type: ignore[arg-type]
