@@ -46,7 +46,7 @@ def _read_numbers(stream: io.BytesIO, n: int, what: str) -> np.ndarray:
                           stream.tell())
     rest = stream.readline()
     if rest.strip():
-        raise LayoutError(f"{what}: unexpected text after the last value: {rest.strip()[:40]!r}",
+        raise LayoutError(f"{what}: more values than the grid holds, {rest.strip()[:40]!r} follows",
                           stream.tell() - len(rest))
     if not np.isfinite(out).all():
         bad = int(np.flatnonzero(~np.isfinite(out))[0])
