@@ -123,6 +123,8 @@ def _parse_header(path: Path, header: str) -> tuple[Structure, bool]:
         raise MagvoxInputError(path, f"structure header unreadable: {exc}") from None
     if abs(structure.lattice.volume) < 1e-8 or not np.isfinite(structure.lattice.matrix).all():
         raise MagvoxInputError(path, "structure header: degenerate or non-finite lattice")
+    if not np.isfinite(structure.frac_coords).all():
+        raise MagvoxInputError(path, "structure header: non-finite atomic coordinates")
     return structure, species_known
 
 
