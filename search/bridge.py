@@ -58,29 +58,28 @@ def infeasible_reason(fields: dict[str, Any], grid: tuple[int, int, int],
     return None
 
 
-def run(fields: dict[str, Any], dataset: Any,
-        on_epoch: Callable[[int, dict[str, float]], None]) -> Any:
-    """Train one trial with models' ``run_trial``; ``dataset`` is a ``search.data`` handle."""
-    from models.trial import run_trial
-    from search.data import local_path
+def run(fields: dict[str, Any], dataset: Any, on_epoch: Callable[[dict[str, float]], None],
+        checkpoint_dir: Path | None = None) -> Any:
+    """Train one trial with models' ``run_trial`` (resuming from ``checkpoint_dir`` if it holds
+    a checkpoint); ``dataset`` is a path or ``search.data.SharedDataset``."""
+    from models.train import run_trial
 
-    def report(record: Any) -> None:
-        row = dict(record)
-        on_epoch(int(row.pop("epoch")), row)
-
-    return run_trial(trial_config(fields), local_path(dataset), on_epoch=report)
+    return run_trial(trial_config(fields), dataset, on_epoch=on_epoch,
+                     checkpoint_dir=checkpoint_dir)
 
 
 def summarize(result: Any) -> dict[str, Any]:
-    """A TrialResult as plain data: history, final, baselines, filters, epochs, train_s."""
-    history = [dict(h) for h in result.history]
+    """A TrialResult as plain data: history, final and baseline metrics (flat), filters."""
+    baselines = {f"baseline_{name}_{k}": v for name, values in result.baselines.items()
+                 for k, v in values.items()}
     return {
-        "history": history,
-        "final": dict(result.final),
-        "baselines": dict(result.baselines),
+        "history": [dict(h) for h in result.history],
+        "final": {f"final_{k}": v for k, v in result.final.items()},
+        "baselines": baselines,
         "filters": np.asarray(result.filters),
-        "epochs": len(history),
-        "train_s": float(getattr(result, "train_s", 0.0) or 0.0),
+        "epochs": len(result.history),
+        "train_s": float(result.seconds),
+        "diverged": bool(result.diverged),
     }
 
 

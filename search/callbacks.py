@@ -16,6 +16,7 @@ from ray.tune import Callback
 from search import tracking
 
 STATUS_KEY = "trial_status"
+FINAL_PREFIXES = ("final_", "baseline_", "trial_wall_s", "train_s")
 
 
 class MlflowTrialCallback(Callback):
@@ -66,7 +67,9 @@ class MlflowTrialCallback(Callback):
         status = last.get(STATUS_KEY) or "pruned"
         run_id = self.run_id(trial)
         if status == "completed":
-            tracking.log_metrics(self.mlf, run_id, tracking.numeric_metrics(last))
+            final = {k: v for k, v in tracking.numeric_metrics(last).items()
+                     if k.startswith(FINAL_PREFIXES)}
+            tracking.log_metrics(self.mlf, run_id, final, int(last.get("epoch", 0)))
             self._log_checkpoint(trial, run_id)
         tracking.finish_run(self.mlf, run_id, status, last.get("reason"))
 

@@ -1,87 +1,72 @@
 """The dataset shared once per node.
 
-The driver makes a ``DatasetHandle``: the Zarr store's path and fingerprint and, for clusters
-whose nodes may not see that path, the store packed as one Ray object (``ray.put`` once; Ray moves
-it to each node once). A trial calls ``local_path``: the original path if this node sees it,
-else a node-local copy unpacked once per node under a file lock and reused by later trials.
+The driver reads the Zarr store once into a ``SharedDataset`` (index, labels and the training-grid
+spin densities of the configurations the space can use). ``tune.with_parameters`` puts it in
+Ray's object store once; each node holds one copy and every trial on it maps the arrays without
+copying or re-reading the store (Ray deserialises numpy arrays zero-copy). The object has the
+``.index``, ``.labels``, ``.spin`` members that models' ``run_trial`` accepts in place of a path,
+so it works on nodes that cannot see the driver's file system.
 """
 
 from __future__ import annotations
 
-import fcntl
-import hashlib
-import io
-import os
-import tarfile
-import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-CACHE = Path(tempfile.gettempdir()) / "magvox-datasets"
+import numpy as np
+import pandas as pd
 
 
-@dataclass(frozen=True)
-class DatasetHandle:
-    """What every trial receives: path, fingerprint, and optionally the packed store's ObjectRef."""
+@dataclass
+class SharedDataset:
+    """An in-memory read view of the dataset (the subset of samples a search can use).
+
+    Attributes:
+        path: the store it came from (for the record).
+        index: one row per kept sample (docs/CONTRACTS.md index columns).
+        labels: one row per composite.
+        spins: sample_id -> float32 (Nx, Ny, Nz) magnetization density on the training grid,
+            uB/A^3, [i, j, k] along a, b, c.
+        train_grid: (Nx, Ny, Nz).
+    """
 
     path: str
-    fingerprint: str
-    packed: Any = None
+    index: pd.DataFrame
+    labels: pd.DataFrame
+    spins: dict[str, np.ndarray]
+    train_grid: tuple[int, int, int]
+
+    def spin(self, sample_id: str, grid: str = "train") -> np.ndarray:
+        """Training-grid spin density of ``sample_id`` (only the training grid is kept)."""
+        if grid != "train":
+            raise ValueError(f"shared dataset keeps the training grid only, not {grid!r}")
+        return self.spins[sample_id]
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the density arrays."""
+        return sum(a.nbytes for a in self.spins.values())
 
 
-def fingerprint(path: Path) -> str:
-    """A short hash of the store's file names, sizes and modification times."""
-    digest = hashlib.sha1()
-    for file in sorted(p for p in path.rglob("*") if p.is_file()):
-        stat = file.stat()
-        digest.update(f"{file.relative_to(path)}:{stat.st_size}:{stat.st_mtime_ns}".encode())
-    return digest.hexdigest()[:16]
+def load_shared(path: str | Path, configurations: Iterable[str] = ("FM",)) -> SharedDataset:
+    """Read the store at ``path`` once, keeping the samples of ``configurations``."""
+    from data_prep.dataset import open_dataset
 
-
-def pack(path: Path) -> bytes:
-    """The store as an uncompressed tar (Zarr chunks are already compressed)."""
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w") as tar:
-        tar.add(path, arcname=path.name)
-    return buf.getvalue()
-
-
-def make_handle(path: str | Path, ship: bool) -> DatasetHandle:
-    """A handle for ``path``; with ``ship`` the packed store is put in Ray's object store once."""
-    path = Path(path).resolve()
+    path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"dataset {path} does not exist (make it with `magvox prep`)")
-    packed = None
-    if ship:
-        import ray
-
-        packed = ray.put(pack(path))
-    return DatasetHandle(str(path), fingerprint(path), packed)
-
-
-def local_path(handle: DatasetHandle) -> Path:
-    """The dataset on this node: the original path if visible, else the node-local copy."""
-    path = Path(handle.path)
-    if path.exists() or handle.packed is None:
-        return path
-    import ray
-
-    def fetch() -> bytes:
-        return ray.get(handle.packed)
-
-    return unpack_once(handle.fingerprint, path.name, fetch)
+    ds = open_dataset(path)
+    wanted = set(configurations)
+    index = ds.index[ds.index["configuration"].astype(str).isin(wanted)].reset_index(drop=True)
+    spins = {sid: ds.spin(sid, grid="train") for sid in index["sample_id"]}
+    return SharedDataset(str(path), index, ds.labels, spins, tuple(ds.train_grid))
 
 
-def unpack_once(key: str, name: str, fetch: Any, cache: Path = CACHE) -> Path:
-    """Unpack ``fetch()`` (tar bytes) into ``cache/key`` unless another trial already did."""
-    target = cache / key
-    done = target / ".complete"
-    target.mkdir(parents=True, exist_ok=True)
-    with open(target / ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not done.exists():
-            with tarfile.open(fileobj=io.BytesIO(fetch()), mode="r") as tar:
-                tar.extractall(target, filter="data")
-            done.write_text(str(os.getpid()))
-    return target / name
+def configurations_of(space: dict) -> list[str]:
+    """DFT configurations whose densities a space's trials read (``configuration`` field)."""
+    fixed = space.get("fixed", {})
+    param = space.get("params", {}).get("configuration")
+    if param:
+        return [str(c) for c in param["choices"]]
+    return [str(fixed.get("configuration", "FM"))]

@@ -35,6 +35,8 @@ class FeasibleSearch(Searcher):
         self.recorder = recorder
         self.max_tries = max_tries
         self.rejected = 0
+        self.draws = 0
+        self.alias: dict[str, str] = {}
 
     def set_search_properties(self, metric: str | None, mode: str | None, config: dict,
                               **spec: Any) -> bool:
@@ -43,14 +45,19 @@ class FeasibleSearch(Searcher):
         return ok
 
     def suggest(self, trial_id: str) -> dict | None:
+        # Each draw gets its own id in the wrapped searcher (OptunaSearch keeps one Optuna
+        # trial per id); the accepted draw's id is remembered for the Tune trial.
         for attempt in range(self.max_tries):
-            config = self.searcher.suggest(trial_id)
+            draw_id = f"{trial_id}-draw{self.draws}"
+            self.draws += 1
+            config = self.searcher.suggest(draw_id)
             if not isinstance(config, dict):
                 return config  # None (wait) or Searcher.FINISHED
             reason = self.check(config)
             if reason is None:
+                self.alias[trial_id] = draw_id
                 return config
-            self.searcher.on_trial_complete(trial_id, None, error=True)
+            self.searcher.on_trial_complete(draw_id, None, error=True)
             self.rejected += 1
             self.recorder(f"{trial_id}-infeasible{attempt}", config, reason)
         raise RuntimeError(
@@ -59,11 +66,20 @@ class FeasibleSearch(Searcher):
         )
 
     def on_trial_result(self, trial_id: str, result: dict) -> None:
-        self.searcher.on_trial_result(trial_id, result)
+        self.searcher.on_trial_result(self.alias.get(trial_id, trial_id), result)
 
     def on_trial_complete(self, trial_id: str, result: dict | None = None,
                           error: bool = False) -> None:
-        self.searcher.on_trial_complete(trial_id, result=result, error=error)
+        inner_id = self.alias.get(trial_id, trial_id)
+        self.searcher.on_trial_complete(inner_id, result=result, error=error)
+
+    def get_state(self) -> dict:
+        """The wrapper's own state (Ray saves the wrapped searcher separately)."""
+        return {"alias": dict(self.alias), "draws": self.draws, "rejected": self.rejected}
+
+    def set_state(self, state: dict) -> None:
+        self.alias, self.draws = dict(state["alias"]), state["draws"]
+        self.rejected = state["rejected"]
 
     def save(self, checkpoint_path: str) -> None:
         self.searcher.save(checkpoint_path)

@@ -89,4 +89,5 @@ def log_best_model(record: SearchRecord, mlf: Any, run: Any, grid: tuple[int, in
         model = bridge.load_model(Path(path), grid)
     mlflow.set_tracking_uri(record.tracking_uri)
     with mlflow.start_run(run_id=record.parent_run_id):
-        mlflow.pytorch.log_model(model, name="best_model")
+        # pickle: loads back as the MagNet module (pt2 export would trace the FFT layers)
+        mlflow.pytorch.log_model(model, name="best_model", serialization_format="pickle")

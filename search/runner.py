@@ -21,6 +21,7 @@ from search.state import TUNE_NAME, SearchPaths, SearchRecord
 # Save Tune's experiment state (trial statuses, searcher) after every controller step, not every
 # ~10 s: a driver killed right after a trial finished must not forget that trial.
 os.environ.setdefault("TUNE_GLOBAL_CHECKPOINT_S", "0")
+os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "0")
 
 
 def connect(address: str | None, num_cpus: int | None = None) -> None:
@@ -102,18 +103,20 @@ def new_tuner(record: SearchRecord, paths: SearchPaths, dataset: Any,
 
     space = space_from_dict(record.space)
     s = space.settings
-    scheduler = ASHAScheduler(time_attr="epoch", max_t=epochs_of(space),
+    # max_t one above the last epoch: ASHA stops a trial that reaches max_t, and the trial's
+    # final row (artifacts, baselines) is reported after its last epoch.
+    scheduler = ASHAScheduler(time_attr="epoch", max_t=epochs_of(space) + 1,
                               grace_period=s.grace_epochs, reduction_factor=s.reduction_factor)
     tune_config = tune.TuneConfig(
         metric=s.metric, mode=s.mode, num_samples=record.trials,
         search_alg=build_searcher(record, paths, grid), scheduler=scheduler,
+        reuse_actors=True,  # keep worker processes (torch imported) from trial to trial
     )
     run_config = tune.RunConfig(
         name=TUNE_NAME, storage_path=str(paths.folder),
         callbacks=[MlflowTrialCallback(record.tracking_uri, record.experiment_id,
                                        record.parent_run_id)],
         failure_config=tune.FailureConfig(max_failures=0),
-        checkpoint_config=tune.CheckpointConfig(num_to_keep=1),
         verbose=1,
     )
     return tune.Tuner(build_trainable(space, dataset), tune_config=tune_config,

@@ -42,11 +42,18 @@ def suggest(trial: Any, param: Param, name: str) -> Any:
     return trial.suggest_float(name, param.low, param.high, step=param.step, log=param.log)
 
 
-def define_by_run(space: Space) -> Callable[[Any], dict[str, Any]]:
-    """The function OptunaSearch calls per trial: depth first, then per-layer and global params."""
-    by_name = {p.name: p for p in space.params}
+class DefineByRun:
+    """The function OptunaSearch calls per trial: depth first, then per-layer and global params.
 
-    def sample(trial: Any) -> dict[str, Any]:
+    A class (not a closure) so Ray can pickle the searcher into the experiment state.
+    """
+
+    def __init__(self, space: Space) -> None:
+        self.space = space
+
+    def __call__(self, trial: Any) -> dict[str, Any]:
+        space = self.space
+        by_name = {p.name: p for p in space.params}
         depth = int(space.fixed.get("depth", 1))
         if "depth" in by_name:
             depth = int(suggest(trial, by_name["depth"], "depth"))
@@ -60,7 +67,10 @@ def define_by_run(space: Space) -> Callable[[Any], dict[str, Any]]:
                 suggest(trial, p, p.name)
         return dict(space.fixed)
 
-    return sample
+
+def define_by_run(space: Space) -> Callable[[Any], dict[str, Any]]:
+    """The define-by-run function of ``space`` (see DefineByRun)."""
+    return DefineByRun(space)
 
 
 def trial_dict(space: Space, config: dict[str, Any]) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from search import runner, tracking
+from search.data import configurations_of, load_shared
 from search.space import load_space
 from search.state import (
     SearchPaths,
@@ -39,14 +40,6 @@ class StartOptions:
     dataset: str | None = None
     root: str | None = None
     seed: int | None = None
-
-
-def dataset_grid(path: Path) -> tuple[int, int, int]:
-    """The training grid (Nx, Ny, Nz) the dataset declares in its root attributes."""
-    import zarr
-
-    grid = zarr.open_group(str(path), mode="r").attrs.get("train_grid", [60, 60, 120])
-    return tuple(int(n) for n in grid)  # type: ignore[return-value]
 
 
 def new_record(opts: StartOptions, root: Path) -> SearchRecord:
@@ -81,37 +74,32 @@ def open_tracking(record: SearchRecord, root: Path) -> None:
 
 def start(opts: StartOptions) -> SearchRecord:
     """Start a new search and run it to the end; returns the final record."""
-    from search.data import make_handle
-
     root = searches_root(opts.root)
     record = new_record(opts, root)
     paths = SearchPaths(root, record.name)
     if paths.exists():
         raise FileExistsError(f"search {record.name!r} exists in {paths.folder}: "
                               f"`magvox search resume {record.name}` or pick another --name")
-    grid = dataset_grid(Path(record.dataset))
+    dataset = load_shared(record.dataset, configurations_of(record.space))
     open_tracking(record, root)
     save_record(paths, record)
     runner.connect(record.address)
-    handle = make_handle(record.dataset, ship=bool(record.address))
-    tuner = runner.new_tuner(record, paths, handle, grid)
-    return _fit(tuner, record, paths, grid)
+    tuner = runner.new_tuner(record, paths, dataset, dataset.train_grid)
+    return _fit(tuner, record, paths, dataset.train_grid)
 
 
 def resume(name: str, root: str | None = None, address: str | None = None) -> SearchRecord:
     """Finish an interrupted search: restore the Tuner from its folder and run the rest."""
-    from search.data import make_handle
-
     paths = SearchPaths(searches_root(root), check_name(name))
     record = load_record(paths)
     record.address = address
-    grid = dataset_grid(Path(record.dataset))
+    dataset = load_shared(record.dataset, configurations_of(record.space))
+    grid = dataset.train_grid
     runner.connect(address)
-    handle = make_handle(record.dataset, ship=bool(address))
     if runner.can_restore(paths):
-        tuner = runner.restore_tuner(record, paths, handle)
+        tuner = runner.restore_tuner(record, paths, dataset)
     else:  # killed before Tune wrote any state: nothing ran, start the Tuner afresh
-        tuner = runner.new_tuner(record, paths, handle, grid)
+        tuner = runner.new_tuner(record, paths, dataset, grid)
     record.status = "running"
     save_record(paths, record)
     return _fit(tuner, record, paths, grid)

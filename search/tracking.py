@@ -124,5 +124,5 @@ def log_folder(mlf: Any, run_id: str, folder: Path) -> None:
     for path in sorted(Path(folder).iterdir()):
         if path.suffix in (".npy", ".png"):
             mlf.log_artifact(run_id, str(path), artifact_path="filters")
-        elif path.suffix in (".json", ".pt"):
+        elif path.suffix == ".json" or path.name == "model.pt":
             mlf.log_artifact(run_id, str(path))

@@ -1,9 +1,10 @@
 """The Ray Tune trainable: one trial = models' ``run_trial`` on one configuration.
 
-The trainable does no training itself. It turns the Tune config into a TrialConfig, reports each
-epoch's metrics to Tune (so ASHA can stop a bad trial between epochs), and at the end reports the
-final metrics, baselines and a checkpoint folder holding the trial's artifacts (first-layer
-filters as .npy and pictures, model weights, result.json) for the MLflow callback to upload.
+The trainable does no training itself. It turns the Tune config into TrialConfig fields, reports
+each epoch's metrics to Tune with models' per-epoch checkpoint (so ASHA can stop a bad trial
+between epochs and a trial interrupted by a crash resumes at its next epoch), and at the end
+reports the final metrics, baselines and a checkpoint folder holding the trial's artifacts
+(first-layer filters as .npy and pictures, model weights, result.json) for the MLflow callback.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ def train(config: dict[str, Any], *, space: dict[str, Any], dataset: Any,
     Args:
         config: the trial's Tune config (flat Optuna names plus the space's fixed fields).
         space: the search space as plain data (``Space.to_dict``).
-        dataset: the shared dataset handle from ``search.data`` (a path, resolved per node).
+        dataset: the shared dataset (``search.data.SharedDataset``) or a path.
         cpus: CPUs Ray gave the trial; torch uses as many threads.
     """
     import torch
@@ -35,19 +36,22 @@ def train(config: dict[str, Any], *, space: dict[str, Any], dataset: Any,
     torch.set_num_threads(max(1, int(cpus)))
     fields = trial_dict(space_from_dict(space), config)
     started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="magvox-ckpt-") as ckpt:
+        previous = tune.get_checkpoint()
+        if previous is not None:  # restored trial: continue from its last epoch
+            previous.to_directory(ckpt)
 
-    def on_epoch(epoch: int, metrics: dict[str, float]) -> None:
-        tune.report({**metrics, "epoch": epoch})
+        def on_epoch(record: dict[str, float]) -> None:
+            tune.report(dict(record), checkpoint=tune.Checkpoint.from_directory(ckpt))
 
-    try:
-        result = bridge.run(fields, dataset, on_epoch=on_epoch)
-    except bridge.ConfigError as exc:  # validation that needs the data (e.g. its grid)
-        tune.report({"epoch": 0, STATUS_KEY: "infeasible", "reason": str(exc)})
-        return
-    with tempfile.TemporaryDirectory(prefix="magvox-trial-") as tmp:
-        folder = Path(tmp)
+        try:
+            result = bridge.run(fields, dataset, on_epoch, checkpoint_dir=Path(ckpt))
+        except bridge.ConfigError as exc:  # a check that needs the data itself
+            tune.report({"epoch": 0, STATUS_KEY: "infeasible", "reason": str(exc)})
+            return
+        folder = Path(ckpt)
         final = write_trial_files(folder, fields, result, time.perf_counter() - started)
-        tune.report(final, checkpoint=tune.Checkpoint.from_directory(tmp))
+        tune.report(final, checkpoint=tune.Checkpoint.from_directory(ckpt))
 
 
 def write_trial_files(folder: Path, fields: dict[str, Any], result: Any,
@@ -57,15 +61,13 @@ def write_trial_files(folder: Path, fields: dict[str, Any], result: Any,
     artifacts.save_filters(summary["filters"], folder)
     bridge.save_model(result, folder / "model.pt")
     artifacts.write_json(folder / "result.json", {
-        "config": fields,
-        "history": summary["history"],
-        "final": summary["final"],
-        "baselines": summary["baselines"],
-        "trial_wall_s": elapsed_s,
-        "train_s": summary["train_s"],
+        "config": fields, "history": summary["history"], "final": summary["final"],
+        "baselines": summary["baselines"], "trial_wall_s": elapsed_s,
+        "train_s": summary["train_s"], "diverged": summary["diverged"],
     })
-    row: dict[str, Any] = {STATUS_KEY: "completed", "epoch": summary["epochs"]}
+    row: dict[str, Any] = dict(result.history[-1]) if result.history else {}
+    row.update({STATUS_KEY: "completed", "epoch": summary["epochs"]})
     row.update(summary["final"])
-    row.update({f"baseline_{k}": v for k, v in summary["baselines"].items()})
+    row.update(summary["baselines"])
     row.update({"trial_wall_s": elapsed_s, "train_s": summary["train_s"]})
     return row

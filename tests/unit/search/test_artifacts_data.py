@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import numpy as np
 
 from search.artifacts import axis_means, save_filters
-from search.data import fingerprint, pack, unpack_once
 
 
 def test_filters_saved_as_array_and_one_picture_per_filter(tmp_path: Path) -> None:
@@ -27,25 +25,3 @@ def test_axis_means_are_the_projections_along_a_b_c() -> None:
     assert along_a.shape == (4, 5) and np.allclose(along_a, 1 / 3)
     assert along_b.shape == (3, 5) and np.allclose(along_b[1], 1.0)
     assert along_c.shape == (3, 4) and np.allclose(along_c[0], 0.0)
-
-
-def test_dataset_unpacked_once_per_node_under_concurrent_trials(tmp_path: Path) -> None:
-    store = tmp_path / "ds.zarr"
-    (store / "samples").mkdir(parents=True)
-    (store / "zarr.json").write_text("{}")
-    blob, calls = pack(store), []
-
-    def fetch() -> bytes:
-        calls.append(1)
-        return blob
-
-    out: list[Path] = []
-    threads = [threading.Thread(target=lambda: out.append(
-        unpack_once(fingerprint(store), "ds.zarr", fetch, cache=tmp_path / "cache")))
-        for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert len(calls) == 1 and len(set(out)) == 1
-    assert (out[0] / "zarr.json").read_text() == "{}"

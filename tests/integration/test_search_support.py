@@ -1,0 +1,73 @@
+"""Helpers for the search integration tests (no tests here): a tiny dataset written through
+data_prep's API, a tiny space, and running the real ``magvox`` CLI in a subprocess."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+GRID = (8, 8, 16)
+A2 = ("V", "Mn", "Fe", "Co", "Ni", "Ti", "Cu", "Nb")
+B_PAIRS = ("Ge2", "GeSi")
+TINY_SPACE = {
+    "settings": {"metric": "val_balanced_accuracy", "mode": "max", "trials": 4,
+                 "cpus_per_trial": 1, "grace_epochs": 1, "reduction_factor": 2,
+                 "max_memory_mb": 500},
+    "fixed": {"preset": "seed-small", "target": "ground_state", "epochs": 2,
+              "tiling": [1, 1, 1], "dense": [], "backend": "direct", "val_fraction": 0.4},
+    "params": {
+        "depth": {"type": "int", "low": 1, "high": 2},
+        "conv_filters": {"type": "int", "low": 1, "high": 3, "per_layer": True},
+        "kernel_sizes": {"type": "categorical", "choices": [2, 3], "per_layer": True},
+        "strides": {"type": "categorical", "choices": [1], "per_layer": True},
+        "pool_sizes": {"type": "categorical", "choices": [1, 2], "per_layer": True},
+        "lr": {"type": "float", "low": 0.01, "high": 1.0, "log": True},
+        "batch_size": {"type": "categorical", "choices": [4, 8]},
+    },
+}
+
+
+def write_tiny_dataset(path: Path, composites: int = 12, seed: int = 0) -> Path:
+    """A magvox Zarr dataset on an 8x8x16 grid: FM and AFM-Neel runs of ``composites`` made-up
+    compounds; FM ground state (label 1) when the FM density has a positive bump."""
+    from data_prep.dataset import create_store, rebuild_tables, write_sample
+
+    rng = np.random.default_rng(seed)
+    create_store(path, train_grid=GRID)
+    for i in range(composites):
+        fm = i % 2 == 0
+        comp = f"Cr{A2[i % len(A2)]}{B_PAIRS[i // len(A2) % 2]}Te6"
+        for conf, energy in (("FM", -1.0 if fm else -0.9), ("AFM-Neel", -0.95)):
+            spin = rng.normal(0, 0.01, GRID).astype(np.float32)
+            spin[2:5, 2:5, 6:10] += 0.2 if (fm and conf == "FM") else -0.05
+            row = {"sample_id": f"{comp}_{conf}", "composite": comp, "configuration": conf,
+                   "energy_eV": energy, "moment_uB": 6.0 if fm else 2.0,
+                   "moment_reported_uB": 6.0 if fm else 2.0}
+            write_sample(path, row["sample_id"], row, spin, spin)
+    rebuild_tables(path)
+    return path
+
+
+def write_space(path: Path, **settings: object) -> Path:
+    """The tiny space as YAML with ``settings`` overridden."""
+    space = {**TINY_SPACE, "settings": {**TINY_SPACE["settings"], **settings}}
+    path.write_text(yaml.safe_dump(space))
+    return path
+
+
+def magvox(*args: str, cwd: Path, timeout: float = 240, check: bool = True,
+           env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run ``magvox ARGS`` (the real console entry) in ``cwd``; output captured as text."""
+    full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+    cmd = [sys.executable, "-m", "search.cli", *args]
+    done = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout,
+                          env=full_env)
+    if check and done.returncode != 0:
+        raise AssertionError(f"magvox {' '.join(args)} failed ({done.returncode}):\n"
+                             f"{done.stdout[-3000:]}\n{done.stderr[-5000:]}")
+    return done
