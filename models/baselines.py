@@ -3,7 +3,8 @@
 With tens of samples a CNN that does not beat these has learned nothing from the density. The
 composition model sees only which elements sit on the A2, B and X sites of A1 A2 B1 B2 X6 (one-hot
 identities) and simple elemental properties (Z, Pauling electronegativity, atomic radius, group,
-row; pymatgen), fitted with scikit-learn (logistic regression / ridge, standardised features).
+row; pymatgen; missing values imputed by the training mean), fitted with scikit-learn (logistic
+regression / ridge, standardised features).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import re
 
 import numpy as np
+from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -32,11 +34,17 @@ def parse_composite(name: str) -> dict[str, str]:
 
 
 def _properties(symbol: str) -> list[float]:
+    """Z, Pauling electronegativity, atomic radius (A), group, row; NaN where pymatgen has none."""
+    import warnings
+
     from pymatgen.core import Element
 
     e = Element(symbol)
-    radius = float(e.atomic_radius or 0.0)
-    return [float(e.Z), float(e.X), radius, float(e.group), float(e.row)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # e.g. "No Pauling electronegativity for Ar"
+        x, radius = float(e.X), e.atomic_radius
+    return [float(e.Z), x, float("nan") if radius is None else float(radius), float(e.group),
+            float(e.row)]
 
 
 def composition_features(composites: list[str]) -> np.ndarray:
@@ -79,10 +87,11 @@ def composition(
     if task == "class":
         if len(np.unique(y[train])) < 2:
             return majority(task, y[train], y[val])
-        clf = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=1000))
+        clf = make_pipeline(SimpleImputer(), StandardScaler(),
+                            LogisticRegression(C=1.0, max_iter=1000))
         p1 = clf.fit(x[train], y[train]).predict_proba(x[val])[:, 1]
         return metrics(task, y[val], p1, _log_loss(y[val], p1))
-    reg = make_pipeline(StandardScaler(), Ridge(alpha=1.0))
+    reg = make_pipeline(SimpleImputer(), StandardScaler(), Ridge(alpha=1.0))
     pred = reg.fit(x[train], y[train]).predict(x[val])
     return metrics(task, y[val], pred, float(np.mean((pred - y[val]) ** 2)))
 

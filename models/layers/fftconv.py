@@ -147,7 +147,7 @@ def fft_conv3d(
     shift = (k - 1) // 2 if padding == "circular" else 0
     y = _FFTConv.apply(x if x_hat is None else None, x_hat, weight, lengths, keep, stride, shift)
     if bias is not None:
-        y = y + bias.view(1, -1, 1, 1, 1)
+        y.add_(bias.view(1, -1, 1, 1, 1))  # in place: backward needs no output
     return y
 
 
@@ -195,10 +195,11 @@ def tiled_fft_conv3d(
     out = [t * m - k + 1 for t, m in zip(tiling, n, strict=True)]  # stride-1 valid outputs
     folded = fold_kernel(weight, n)  # (O, C, <=nx, <=ny, <=nz)
     y = _FFTConv.apply(x if x_hat is None else None, x_hat, folded, n, n, 1, 0)  # (B, O, *n)
-    reps = [-(-o // m) for o, m in zip(out, n, strict=True)]
-    y = y.repeat(1, 1, *reps)[..., : out[0] : stride, : out[1] : stride, : out[2] : stride]
+    # read y at (j mod n) for the kept j, in one gather (no tiled temporary)
+    ia, ib, ic = (torch.arange(0, o, stride) % m for o, m in zip(out, n, strict=True))
+    y = y[:, :, ia[:, None, None], ib[None, :, None], ic[None, None, :]]  # (B, O, *out)
     if bias is not None:
-        y = y + bias.view(1, -1, 1, 1, 1)
+        y.add_(bias.view(1, -1, 1, 1, 1))
     return y
 
 

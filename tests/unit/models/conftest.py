@@ -1,49 +1,12 @@
-"""A small in-memory dataset with the data_prep.dataset API (docs/CONTRACTS.md), for fast tests.
-
-FM composites get a positive moment blob, AFM ones a +/- pair on the two A sublattices, so a CNN
-can learn the label from the density. Composite names follow the A2B2X6 prototype.
-"""
+"""Fixtures of the models tests (the helpers live in magdata_fake.py)."""
 
 from __future__ import annotations
 
-import itertools
-
-import numpy as np
-import pandas as pd
-
-A2 = ("Ti", "V", "Cr", "Mn", "Fe", "Co", "Ni", "Cu")
-B = ("Ge2", "GeSi", "Si2")
-X = ("S", "Se", "Te")
+import pytest
+from magdata_fake import FakeDataset
 
 
-class FakeDataset:
-    """``.index``, ``.labels``, ``.spin(sample_id, grid="train")`` on an (n, n, 2n) grid, uB/A^3."""
-
-    def __init__(self, n_composites: int = 20, grid: tuple[int, int, int] = (8, 8, 12), seed=0):
-        rng = np.random.default_rng(seed)
-        combos = list(itertools.product(A2, B, X))[:n_composites]
-        self.grid = grid
-        rows, labels, self._spin = [], [], {}
-        for i, (a2, b, x) in enumerate(combos):
-            comp = f"Cr{a2}{b}{x}6" if a2 != "Cr" else f"Cr2{b}{x}6"
-            fm = i % 2 == 0
-            for conf in ("FM", "AFM-Neel"):
-                sid = f"{comp}/{conf}"
-                rows.append({"sample_id": sid, "composite": comp, "configuration": conf})
-                self._spin[sid] = self._density(rng, fm if conf == "FM" else not fm)
-            labels.append({"composite": comp, "ground_state": int(fm),
-                           "moment_uB": 6.0 if fm else 3.0 + rng.random(),
-                           "exchange_energy_eV": (0.1 if fm else -0.1) + 0.01 * rng.random()})
-        self.index = pd.DataFrame(rows)
-        self.labels = pd.DataFrame(labels)
-
-    def _density(self, rng, ferro: bool) -> np.ndarray:
-        m = 0.02 * rng.standard_normal(self.grid).astype(np.float32)
-        nx, ny, nz = self.grid
-        m[nx // 4, ny // 4, nz // 2] += 1.0
-        m[3 * nx // 4, 3 * ny // 4, nz // 2] += 1.0 if ferro else -1.0
-        return m
-
-    def spin(self, sample_id: str, grid: str = "train") -> np.ndarray:
-        """Magnetization density (Nx, Ny, Nz) float32, uB/A^3."""
-        return self._spin[sample_id]
+@pytest.fixture
+def fake_dataset() -> FakeDataset:
+    """20 composites on an (8, 8, 12) grid, FM and AFM-Neel densities each."""
+    return FakeDataset()

@@ -1,0 +1,153 @@
+"""Plan a trial before running it: parameters, memory (forward + backward per batch), FLOPs.
+
+Memory model (float32 = 4 B, complex64 = 8 B, per training step at ``batch_size``):
+    runtime     the Python process with torch, numpy, pandas, sklearn loaded (measured ~370 MB)
+    data        all inputs (S, C, Nx, Ny, Nz) + the cached first-layer spectra (S, C, *spec)
+    state       weights, gradients and optimizer state (1 buffer for SGD+momentum, 2 for Adam)
+    activations per conv block: output and activation (B, F, *out), pool indices (int64) and
+                pooled output, and their gradients in backward
+    workspace   FFT: kernel spectra (O, C, *spec) x3 (forward, conj, gradient accumulators) and
+                one sample's (O, *L) output + spectrum; direct: the input (oneDNN reorder)
+Checked against measured peak RSS of the presets (tests/unit/models/test_estimate.py, bench).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from models.config import coerce, layer_shapes
+from models.layers.conv import conv_flops
+from models.layers.fftconv import fft_lengths
+from models.trial import TrialConfig
+
+RUNTIME_MB = 370.0  # RSS of the interpreter with torch + numpy + pandas + sklearn, measured
+MB = 1024.0**2
+
+
+@dataclass
+class LayerEstimate:
+    """One conv layer: output (C, X, Y, Z), parameters, forward FLOPs per sample by backend."""
+
+    name: str
+    out_shape: tuple[int, ...]
+    params: int
+    flops_direct: float
+    flops_fft: float
+    backend: str
+
+
+@dataclass
+class Estimate:
+    """Whole-trial estimate; memory in MB, FLOPs per sample forward (backward ~2x)."""
+
+    params: int
+    layers: list[LayerEstimate]
+    data_mb: float
+    state_mb: float
+    activation_mb: float
+    workspace_mb: float
+    train_memory_mb: float
+    available_mb: float | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def fits(self) -> bool | None:
+        """train_memory_mb <= available_mb (None when no limit was given)."""
+        return None if self.available_mb is None else self.train_memory_mb <= self.available_mb
+
+    def table(self) -> str:
+        """Plain-text report."""
+        rows = [f"{'layer':<8}{'output':>22}{'params':>10}{'GFLOP direct':>14}"
+                f"{'GFLOP fft':>11}  backend"]
+        for layer in self.layers:
+            rows.append(f"{layer.name:<8}{'x'.join(map(str, layer.out_shape)):>22}"
+                        f"{layer.params:>10}{layer.flops_direct / 1e9:>14.2f}"
+                        f"{layer.flops_fft / 1e9:>11.2f}  {layer.backend}")
+        rows.append(f"parameters {self.params}; memory MB: data {self.data_mb:.0f}, state "
+                    f"{self.state_mb:.0f}, activations {self.activation_mb:.0f}, workspace "
+                    f"{self.workspace_mb:.0f}, total with runtime {self.train_memory_mb:.0f}")
+        if self.available_mb is not None:
+            verdict = "fits" if self.fits else "does NOT fit"
+            rows.append(f"{verdict} in {self.available_mb:.0f} MB")
+        return "\n".join(rows)
+
+
+def _spec(lengths: tuple[int, ...]) -> int:
+    return math.prod(lengths[:-1]) * (lengths[-1] // 2 + 1)
+
+
+def _conv_layers(cfg, grid, batch):
+    """Per conv: (LayerEstimate, input (C, *N), FFT lengths or None)."""
+    shapes = layer_shapes(cfg, grid)
+    tiled = shapes[0]
+    out, stage = [], 1
+    for i in range(cfg.depth):
+        cin, size = (tiled if i == 0 else shapes[stage - 1])[0], shapes[stage - 1][1:]
+        conv_out = shapes[stage]
+        k = cfg.kernel_sizes[i]
+        flops = conv_flops(cin, conv_out[0], k, size, conv_out[1:], cfg.padding, batch)
+        backend = cfg.backend
+        if backend == "auto":
+            backend = "fft" if flops["direct"] > 4.0 * flops["fft"] else "direct"
+        lengths = None
+        if backend == "fft":
+            one_period = i == 0 and cfg.tiling != (1, 1, 1) and cfg.padding == "valid"
+            lengths = tuple(grid) if one_period else fft_lengths(tuple(size), cfg.padding)
+        params = conv_out[0] * (cin * k**3 + 1)
+        out.append((LayerEstimate(f"conv{i}", conv_out, params, flops["direct"], flops["fft"],
+                                  backend), (cin, *size), lengths))
+        stage += 2 if cfg.pool_sizes[i] > 1 else 1
+    return out, shapes
+
+
+def _activation_bytes(cfg, shapes, batch: int) -> float:
+    """Saved activations and their gradients for one batch, bytes."""
+    total, stage = 0.0, 1
+    for i in range(cfg.depth):
+        conv_out = math.prod(shapes[stage])
+        total += 4 * batch * conv_out * 3  # activation saved + conv-output grad + activation grad
+        if cfg.pool_sizes[i] > 1:
+            stage += 1
+            total += (8 + 4 + 4) * batch * math.prod(shapes[stage])  # indices, pooled, its grad
+        stage += 1
+    return total
+
+
+def estimate(
+    config: TrialConfig | dict[str, Any], grid: tuple[int, int, int] = (60, 60, 120),
+    batch_size: int | None = None, n_samples: int = 62, available_mb: float | None = None,
+) -> Estimate:
+    """Estimate a trial on ``n_samples`` inputs of an untiled (Nx, Ny, Nz) grid.
+
+    Raises ConfigError (naming the field) for an impossible configuration.
+    """
+    trial = TrialConfig.from_dict(config) if isinstance(config, dict) else config
+    cfg = coerce(trial.model_config())
+    batch = batch_size or trial.batch_size
+    layers, shapes = _conv_layers(cfg, tuple(grid), batch)
+    feat = shapes[-1][0] if cfg.global_pool else math.prod(shapes[-1])
+    widths = [feat, *cfg.dense, cfg.num_outputs]
+    params = sum(le.params for le, _, _ in layers)
+    params += sum((a + 1) * b for a, b in itertools.pairwise(widths))
+    state = 4.0 * params * (2 + (2 if trial.optimizer == "adam" else int(trial.momentum > 0)))
+    data = 4.0 * n_samples * cfg.in_channels * math.prod(grid)
+    workspace = 0.0
+    for i, (layer, (cin, *size), lengths) in enumerate(layers):
+        cout = layer.out_shape[0]
+        if lengths is None:
+            workspace = max(workspace, 4.0 * batch * cin * math.prod(size) * 2)
+            continue
+        spec, full = _spec(lengths), math.prod(lengths)
+        kernel_ws = 8.0 * cout * cin * spec * 4 + 8.0 * cout * spec * 2 + 4.0 * cout * full * 2
+        out_stack = 4.0 * batch * cout * full if i == 0 and full != math.prod(size) else 0.0
+        saved = 0.0 if i == 0 else 8.0 * batch * cin * spec  # X^ kept for backward
+        workspace = max(workspace, kernel_ws + out_stack + saved)
+        if i == 0:
+            data += 8.0 * n_samples * cin * spec  # cached input spectra
+    activations = _activation_bytes(cfg, shapes, batch)
+    total = RUNTIME_MB + (data + state + activations + workspace) / MB
+    return Estimate(params, [le for le, _, _ in layers], data / MB, state / MB,
+                    activations / MB, workspace / MB, total, available_mb)

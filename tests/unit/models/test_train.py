@@ -1,0 +1,113 @@
+"""One trial on small data: metrics, baselines, determinism, checkpoints and resume, splits."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from magdata_fake import FakeDataset, write_zarr_dataset
+
+from models.checkpoint import checkpoint_path
+from models.split import split_indices
+from models.train import run_trial
+from models.trial import TrialConfig
+
+BASE = {"preset": "seed-base", "kernel_sizes": [5], "lr": 0.5, "epochs": 3, "batch_size": 4}
+
+
+class Killed(Exception):
+    """Stands in for a SIGKILL between two epochs."""
+
+
+def test_trial_reports_metrics_baselines_and_filters(fake_dataset):
+    result = run_trial(BASE, fake_dataset)
+    assert len(result.history) == 3 and result.resumed_from == 0
+    for key in ("train_loss", "val_loss", "val_accuracy", "val_balanced_accuracy",
+                "val_macro_f1", "val_roc_auc", "seconds", "epoch"):
+        assert key in result.history[-1]
+    assert set(result.baselines) == {"majority", "composition"}
+    assert result.filters.shape == (3, 2, 5, 5, 5) and result.filters.dtype == np.float32
+    assert len(result.train_composites) == 14 and len(result.val_composites) == 6
+    assert not set(result.train_composites) & set(result.val_composites)
+    assert "majority" in result.table() and "baselines" in result.table()
+    assert result.to_dict()["config"]["kernel_sizes"] == [5]
+
+
+def test_same_seed_same_numbers(fake_dataset):
+    a, b = run_trial(BASE, fake_dataset), run_trial(BASE, fake_dataset)
+    strip = [{k: v for k, v in h.items() if k != "seconds"} for h in a.history]
+    assert strip == [{k: v for k, v in h.items() if k != "seconds"} for h in b.history]
+    assert np.array_equal(a.filters, b.filters)
+    c = run_trial({**BASE, "seed": 1}, fake_dataset)
+    assert not np.array_equal(a.filters, c.filters)
+
+
+def test_killed_trial_resumes_where_it_stopped(fake_dataset, tmp_path):
+    whole = run_trial(BASE, fake_dataset)
+
+    def kill_after_two(record):
+        if record["epoch"] == 2:
+            raise Killed
+
+    with pytest.raises(Killed):
+        run_trial(BASE, fake_dataset, checkpoint_dir=tmp_path, on_epoch=kill_after_two)
+    state = torch.load(checkpoint_path(tmp_path), weights_only=True)
+    assert state["epoch"] == 2 and not list(tmp_path.glob(".checkpoint-*"))
+    resumed = run_trial(BASE, fake_dataset, checkpoint_dir=tmp_path)
+    assert resumed.resumed_from == 2 and len(resumed.history) == 3
+    assert np.array_equal(resumed.filters, whole.filters)
+    assert resumed.history[-1]["val_loss"] == whole.history[-1]["val_loss"]
+    with pytest.raises(ValueError, match="another configuration"):
+        run_trial({**BASE, "lr": 0.1}, fake_dataset, checkpoint_dir=tmp_path)
+
+
+def test_on_epoch_can_stop_the_trial(fake_dataset):
+    seen = []
+    result = run_trial(BASE, fake_dataset, on_epoch=lambda r: seen.append(r["epoch"]) or True)
+    assert seen == [1.0] and result.stopped_early and len(result.history) == 1
+
+
+@pytest.mark.parametrize("target, keys", [("moment", ("val_mae", "val_r2")),
+                                          ("exchange_energy", ("val_mae", "val_r2")),
+                                          ("moment_class", ("val_accuracy", "val_roc_auc"))])
+def test_other_targets(fake_dataset, target, keys):
+    result = run_trial({**BASE, "target": target, "epochs": 1, "lr": 0.01}, fake_dataset)
+    assert all(k in result.history[0] for k in keys)
+    assert math.isfinite(result.history[0]["val_loss"])
+
+
+def test_signed_input_and_adam(fake_dataset):
+    result = run_trial({**BASE, "input_channels": "signed", "optimizer": "adam", "lr": 1e-3,
+                        "epochs": 1}, fake_dataset)
+    assert result.filters.shape == (3, 1, 5, 5, 5)
+
+
+def test_diverging_loss_stops_without_raising(fake_dataset):
+    result = run_trial({**BASE, "lr": 1e30, "epochs": 3}, fake_dataset)
+    assert result.diverged or math.isfinite(result.history[-1]["train_loss"])
+
+
+def test_split_is_stratified_grouped_and_70_30():
+    comps = [f"C{i}" for i in range(62)]
+    y = np.arange(62) % 2
+    train, val = split_indices(comps, y, classification=True, seed=0)
+    assert (len(train), len(val)) == (43, 19)
+    assert abs(y[val].mean() - 0.5) < 0.1
+    again = split_indices(comps, y, classification=True, seed=0)
+    assert np.array_equal(train, again[0])
+
+
+def test_kfold_covers_every_composite_once():
+    comps, y = [f"C{i}" for i in range(20)], np.arange(20) % 2
+    vals = [split_indices(comps, y, classification=True, seed=3, folds=4, fold=f)[1]
+            for f in range(4)]
+    assert sorted(np.concatenate(vals).tolist()) == list(range(20))
+
+
+def test_trains_from_a_zarr_store_written_by_data_prep(tmp_path):
+    path = write_zarr_dataset(tmp_path / "ds.zarr", FakeDataset(n_composites=12))
+    result = run_trial({**BASE, "epochs": 2, "lr": 0.5}, path)
+    assert len(result.train_composites) + len(result.val_composites) == 12
+    assert TrialConfig.from_dict(result.config.to_dict()) == result.config
