@@ -19,8 +19,9 @@ class TrialResult:
     Attributes:
         config: the TrialConfig (``config.to_dict()`` reproduces the trial).
         history: one dict per epoch: epoch, seconds, train_<metric>, val_<metric>. Train metrics
-            come from the outputs seen while training that epoch (before each step); regression
-            losses are MSE of the standardised target, MAE is in target units (uB or eV/cell).
+            come from the outputs seen while training that epoch (before each step). Regression is
+            trained on the standardised target; its loss (MSE) and MAE are reported in target
+            units (uB or eV per cell), like the baselines'.
         baselines: {"majority": {metric: value}, "composition": {...}} on the same validation set.
         filters: first-layer kernels (F, C, K, K, K), float32, after the last epoch.
         state_dict: the trained weights (``MagNet(config.model_config(), grid)`` loads them).

@@ -29,7 +29,8 @@ def split_indices(
 
     folds = 0: one split holding out ``val_fraction`` of the composites (62 -> 43 / 19).
     folds >= 2: stratified k-fold over composites; returns fold ``fold``.
-    Falls back to an unstratified split (with a warning) when a class is too rare to stratify.
+    Falls back to an unstratified split (with a warning) when a class (or regression quantile
+    bin) has fewer members than the folds need, e.g. on a handful of real composites.
     """
     names, first = np.unique(np.asarray(composites), return_index=True)
     label = strata(np.asarray(y)[first], classification)
@@ -37,7 +38,7 @@ def split_indices(
     n_splits = folds if folds >= 2 else 2
     stratify = label if _stratifiable(label, n_splits) else None
     if stratify is None:
-        warnings.warn("a class is too rare to stratify; splitting at random", stacklevel=2)
+        warnings.warn("a label stratum is too small to stratify; splitting at random", stacklevel=2)
     if folds >= 2:
         groups = label if stratify is not None else np.zeros_like(pos)  # one group = plain k-fold
         parts = StratifiedKFold(folds, shuffle=True, random_state=seed).split(pos, groups)

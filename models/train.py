@@ -111,6 +111,14 @@ class _Targets:
         return score if task == "class" else score * self.std + self.mean
 
 
+def _metrics(task: str, targets: _Targets, idx: np.ndarray, loss: float, score: np.ndarray):
+    """Metrics in target units: regression loss is the MSE in uB^2 or eV^2 (as the baselines')."""
+    value = targets.unscale(task, score)
+    if task == "reg":
+        loss = float(np.mean((value - targets.raw[idx]) ** 2))
+    return metrics(task, targets.raw[idx], value, loss)
+
+
 def _epoch(config, model, optimizer, data, epoch: int) -> dict[str, float]:
     """Train one epoch, evaluate on validation; -> flat metrics (train_*, val_*, seconds)."""
     x, targets, cache, train, val = data
@@ -120,13 +128,11 @@ def _epoch(config, model, optimizer, data, epoch: int) -> dict[str, float]:
     batches = _batches(train, config.batch_size, seed)
     loss, score = _run_epoch(model, task, x, targets.t, cache, batches, optimizer)
     order = torch.cat(batches).numpy()
-    record = {f"train_{k}": v for k, v in metrics(
-        task, targets.raw[order], targets.unscale(task, score), loss).items()}
+    record = {f"train_{k}": v for k, v in _metrics(task, targets, order, loss, score).items()}
     model.eval()
     batches = _batches(val, config.batch_size, None)
     loss, score = _run_epoch(model, task, x, targets.t, cache, batches)
-    record.update({f"val_{k}": v for k, v in metrics(
-        task, targets.raw[val], targets.unscale(task, score), loss).items()})
+    record.update({f"val_{k}": v for k, v in _metrics(task, targets, val, loss, score).items()})
     record["epoch"], record["seconds"] = float(epoch + 1), time.perf_counter() - start
     return record
 

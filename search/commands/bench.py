@@ -1,0 +1,33 @@
+"""Measure the base model on this machine and append the figures to BENCHMARKS.md.
+
+One run measures: seed-base's first conv layer forward+backward per sample, FFT vs
+torch.nn.Conv3d (and the ratio); one seed-base epoch over 62 samples (43 train / 19 validation)
+with the FFT backend; the peak resident memory of that trial at batch 20, beside the estimate.
+Without --dataset (or when it is missing) the epoch uses synthetic densities of the real shape.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``magvox bench``."""
+    parser.add_argument("--dataset", default="data/cgt_te.zarr",
+                        help="dataset for the epoch (default data/cgt_te.zarr; synthetic "
+                             "densities of the same shape if absent)")
+    parser.add_argument("--out", type=Path, default=Path("BENCHMARKS.md"),
+                        help="file to append to (default BENCHMARKS.md)")
+    parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
+    parser.add_argument("--presets", action="store_true",
+                        help="also check the memory estimate of every preset (slower)")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the benchmark, print and append the section."""
+    from models.bench import run_bench
+
+    dataset = args.dataset if args.dataset and Path(args.dataset).exists() else None
+    print(run_bench(dataset, args.out, args.threads, presets=args.presets))
+    return 0
