@@ -1,1 +1,1 @@
-"""DFT outputs -> the shared Zarr dataset, and the embedded DFT generator. Imports nothing of magvox."""
+"""DFT outputs -> the shared Zarr dataset, and the embedded DFT generator. No magvox imports."""

@@ -1,9 +1,10 @@
 """Per-composite labels from the sample index (docs/CONTRACTS.md).
 
-ground_state: 1 = FM (E_FM < E_AFM, the lowest AFM configuration), 0 = AFM; missing (<NA>) unless
-both FM and an AFM energy exist. moment_uB: the FM run's moment (as reported by the run, else the
-integral of its spin density). moment_class: 1 if moment_uB > threshold (4 uB). exchange_energy_eV:
-E_AFM-Neel - E_FM, eV per cell.
+ground_state: 1 = FM (E_FM < E_AFM-Neel), 0 = AFM; missing (<NA>) unless both exist. FM and Neel
+are compared because they share the 10-atom cell and its k-mesh: total energies of the rectangular
+cell (zigzag, stripy) are not comparable with them unless FM is computed in that cell too.
+moment_uB: the FM run's moment (as reported by the run, else the integral of its spin density).
+moment_class: 1 if moment_uB > threshold (4 uB). exchange_energy_eV: E_AFM-Neel - E_FM, eV per cell.
 """
 
 from __future__ import annotations
@@ -28,18 +29,15 @@ def _label_row(composite: str, rows: pd.DataFrame, threshold_uB: float) -> dict:
         reported = fm["moment_reported_uB"].dropna()
         moment = float(reported.iloc[0]) if len(reported) else float(fm["moment_uB"].iloc[0])
     e_fm = _energy(rows, "FM")
-    afm = rows[rows["configuration"].astype(str).str.startswith("AFM")].dropna(subset=["energy_eV"])
-    e_afm, afm_conf = np.nan, None
-    if len(afm):
-        best = afm.loc[afm["energy_eV"].idxmin()]
-        e_afm, afm_conf = float(best["energy_eV"]), str(best["configuration"])
+    e_afm = _energy(rows, "AFM-Neel")
+    afm_conf = None if np.isnan(e_afm) else "AFM-Neel"
     ground = pd.NA if np.isnan(e_fm) or np.isnan(e_afm) else int(e_fm < e_afm)
     return {
         "composite": composite,
         "ground_state": ground,
         "moment_uB": moment,
         "moment_class": pd.NA if np.isnan(moment) else int(moment > threshold_uB),
-        "exchange_energy_eV": _energy(rows, "AFM-Neel") - e_fm,
+        "exchange_energy_eV": e_afm - e_fm,
         "energy_FM_eV": e_fm,
         "energy_AFM_eV": e_afm,
         "afm_configuration": afm_conf,

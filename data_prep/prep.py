@@ -114,6 +114,7 @@ def prepare_dataset(
     magnetization: str = "z",
     train_grid: tuple[int, int, int] = TRAIN_GRID,
     store_total: bool = False,
+    store_train: bool = True,
     workers: int | None = None,
     address: str | None = None,
     progress: bool = False,
@@ -133,7 +134,7 @@ def prepare_dataset(
     todo = [s for s in found if _stamp(s) not in stamps or s.kind == "magvox"]
     report.existing = len(found) - len(todo)
     opts = PrepOptions(magnetization=magnetization, train_grid=tuple(train_grid),
-                       store_total=store_total)
+                       store_total=store_total, store_train=store_train)
     workers = (os.cpu_count() or 1) if workers is None else workers
     if not todo:
         results: list[dict] = []

@@ -94,6 +94,24 @@ def _result_files(tmp: Path, result: dict, base: dict) -> dict:
     return record
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _remove_stale(parent: Path, configuration: str) -> None:
+    """Remove temporary folders of interrupted attempts (their process is gone; same host)."""
+    for tmp in parent.glob(f".{configuration}.tmp-*"):
+        pid = tmp.name.rsplit("-", 1)[-1]
+        if not pid.isdigit() or int(pid) == os.getpid() or not _pid_alive(int(pid)):
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
 def record_failure(spec: RunSpec, root: Path, reason: str) -> dict:
     """Publish a failure record for ``spec`` (e.g. its worker process died)."""
     final = Path(root) / spec.relpath
@@ -122,8 +140,8 @@ def run_one(spec: RunSpec, root: Path, params: dict, *, force: bool = False) -> 
     if old is not None and not force:
         return {**old, "skipped": True}
     final.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale(final.parent, spec.configuration)
     tmp = final.parent / f".{spec.configuration}.tmp-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
     gp = GpawParameters.from_dict(params)
     base = {"schema": SCHEMA, "engine": "gpaw", "composite": spec.decoration.name,

@@ -29,6 +29,7 @@ class PrepOptions:
     magnetization: str = "z"
     train_grid: tuple[int, ...] = TRAIN_GRID
     store_total: bool = False
+    store_train: bool = True  # False: native grids only (compact; train grid computed on read)
 
 
 def _sample_id(composite: str, configuration: str, sha: str) -> str:
@@ -104,7 +105,7 @@ def process_source(src: Source, store: str, known: set[str], opts: PrepOptions) 
         vol = read_volumetric(src.volumetric, magnetization=opts.magnetization)  # type: ignore[arg-type]
         spin = _spin_of(vol, src.configuration)
         row = _row(src, vol, _outputs(src), spin)
-        train = fourier_regrid(spin, tuple(opts.train_grid))  # type: ignore[arg-type]
+        train = fourier_regrid(spin, tuple(opts.train_grid)) if opts.store_train else None
         total = vol.total_e_per_A3 if opts.store_total else None
         added = write_sample(store, row["sample_id"], row, spin, train, total)
         return {**result, "status": "added" if added else "exists", "sample_id": row["sample_id"]}

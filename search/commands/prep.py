@@ -25,6 +25,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--train-grid", type=int, nargs=3, default=(60, 60, 120),
                         metavar=("NA", "NB", "NC"), help="training grid per cell (60 60 120)")
     parser.add_argument("--total", action="store_true", help="also store the total density")
+    parser.add_argument("--native-only", action="store_true",
+                        help="store native grids only; the training grid is computed on read "
+                             "(compact, for datasets kept in git)")
     parser.add_argument("--workers", type=int, default=None,
                         help="Ray worker CPUs (default: all cores; 0 = no Ray, in this process)")
     parser.add_argument("--address", default=None, help="existing Ray cluster (e.g. auto)")
@@ -38,7 +41,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         report = prepare_dataset(
             args.sources, args.out, pattern=args.pattern, magnetization=args.magnetization,
-            train_grid=tuple(args.train_grid), store_total=args.total, workers=args.workers,
+            train_grid=tuple(args.train_grid), store_total=args.total,
+            store_train=not args.native_only, workers=args.workers,
             address=args.address, progress=not args.quiet)
     except (ValueError, OSError) as exc:
         print(f"magvox prep: {exc}", file=sys.stderr)
