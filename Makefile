@@ -2,7 +2,7 @@
 PY ?= python3
 export GPAW_SETUP_PATH ?= /usr/share/gpaw-setups
 
-.PHONY: setup main test lint
+.PHONY: setup main test lint dataset campaign
 
 setup:
 	bash .ci/setup.sh
@@ -15,3 +15,11 @@ test: setup lint
 
 lint:
 	$(PY) -m ruff check .
+
+# The bundled dataset: the Te campaign of Table 1 (resumes where it stopped), then prep and card.
+campaign:
+	magvox generate --out data/campaign --x Te --configs FM AFM-Neel
+
+dataset:
+	magvox prep data/campaign --out data/cgt_te.zarr --native-only --workers 0 --quiet
+	$(PY) -m data_prep.card data/cgt_te.zarr data/campaign --out data/README.md
