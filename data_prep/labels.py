@@ -5,6 +5,10 @@ are compared because they share the 10-atom cell and its k-mesh: total energies 
 cell (zigzag, stripy) are not comparable with them unless FM is computed in that cell too.
 moment_uB: the FM run's moment (as reported by the run, else the integral of its spin density).
 moment_class: 1 if moment_uB > threshold (4 uB). exchange_energy_eV: E_AFM-Neel - E_FM, eV per cell.
+
+When the Neel start converges back into the FM state (same moment within 0.1 uB, same energy within
+1 meV), no AFM state is metastable and ground_state is 1 (``afm_collapsed`` True). Two different
+states within 1 meV are degenerate at the method's precision: ground_state is missing.
 """
 
 from __future__ import annotations
@@ -14,7 +18,29 @@ import pandas as pd
 
 MOMENT_THRESHOLD_UB = 4.0
 LABEL_COLUMNS = ["composite", "ground_state", "moment_uB", "moment_class", "exchange_energy_eV",
-                 "energy_FM_eV", "energy_AFM_eV", "afm_configuration", "configurations"]
+                 "energy_FM_eV", "energy_AFM_eV", "afm_configuration", "afm_collapsed",
+                 "configurations"]
+DEGENERATE_EV = 1e-3  # eV per cell: below this, FM and AFM energies are not told apart
+SAME_MOMENT_UB = 0.1
+
+
+def _moment(rows: pd.DataFrame, configuration: str) -> float:
+    hit = rows[rows["configuration"] == configuration]
+    if not len(hit):
+        return np.nan
+    reported = hit["moment_reported_uB"].dropna()
+    return float(reported.iloc[0]) if len(reported) else float(hit["moment_uB"].iloc[0])
+
+
+def _ground_state(e_fm: float, e_afm: float, m_fm: float, m_afm: float) -> tuple[object, bool]:
+    """(ground_state, afm_collapsed) following the module docstring's rules."""
+    if np.isnan(e_fm) or np.isnan(e_afm):
+        return pd.NA, False
+    if abs(e_afm - e_fm) >= DEGENERATE_EV:
+        return int(e_fm < e_afm), False
+    if abs(abs(m_afm) - abs(m_fm)) < SAME_MOMENT_UB:
+        return 1, True
+    return pd.NA, False
 
 
 def _energy(rows: pd.DataFrame, configuration: str) -> float:
@@ -23,15 +49,11 @@ def _energy(rows: pd.DataFrame, configuration: str) -> float:
 
 
 def _label_row(composite: str, rows: pd.DataFrame, threshold_uB: float) -> dict:
-    fm = rows[rows["configuration"] == "FM"]
-    moment = np.nan
-    if len(fm):
-        reported = fm["moment_reported_uB"].dropna()
-        moment = float(reported.iloc[0]) if len(reported) else float(fm["moment_uB"].iloc[0])
+    moment = _moment(rows, "FM")
     e_fm = _energy(rows, "FM")
     e_afm = _energy(rows, "AFM-Neel")
     afm_conf = None if np.isnan(e_afm) else "AFM-Neel"
-    ground = pd.NA if np.isnan(e_fm) or np.isnan(e_afm) else int(e_fm < e_afm)
+    ground, collapsed = _ground_state(e_fm, e_afm, moment, _moment(rows, "AFM-Neel"))
     return {
         "composite": composite,
         "ground_state": ground,
@@ -41,6 +63,7 @@ def _label_row(composite: str, rows: pd.DataFrame, threshold_uB: float) -> dict:
         "energy_FM_eV": e_fm,
         "energy_AFM_eV": e_afm,
         "afm_configuration": afm_conf,
+        "afm_collapsed": collapsed,
         "configurations": ",".join(sorted(rows["configuration"].dropna().astype(str).unique())),
     }
 

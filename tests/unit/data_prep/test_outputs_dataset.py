@@ -81,3 +81,26 @@ def test_labels_ground_state():
     assert labels.loc["A", "exchange_energy_eV"] == pytest.approx(0.5)
     assert labels.loc["A", "moment_uB"] == 6.1 and labels.loc["A", "moment_class"] == 1
     assert labels.loc["B", "moment_uB"] == 3.0 and labels.loc["B", "moment_class"] == 0
+
+
+def test_labels_collapsed_and_degenerate_afm():
+    """A Neel start that converged back into FM means FM; two distinct states within 1 meV: unknown.
+
+    Also: a zigzag run (20-atom cell, own k-mesh) never enters the FM/AFM comparison.
+    """
+    import pandas as pd
+
+    from data_prep.labels import compute_labels
+
+    index = pd.DataFrame({
+        "composite": ["Co", "Co", "Deg", "Deg", "Zz", "Zz", "Zz"],
+        "configuration": ["FM", "AFM-Neel", "FM", "AFM-Neel", "FM", "AFM-Neel", "AFM-zigzag"],
+        "energy_eV": [-42.7719, -42.77188, -7.0, -7.0004, -10.0, -9.9, -20.5],
+        "moment_uB": [3.001, 3.000, 4.0, 1.0, 6.0, 0.0, 0.0],
+        "moment_reported_uB": [None] * 7,
+    })  # fmt: skip
+    labels = compute_labels(index).set_index("composite")
+    assert labels.loc["Co", "ground_state"] == 1 and labels.loc["Co", "afm_collapsed"]
+    assert pd.isna(labels.loc["Deg", "ground_state"]) and not labels.loc["Deg", "afm_collapsed"]
+    assert labels.loc["Zz", "ground_state"] == 1  # -20.5 eV of 20 atoms is not compared
+    assert labels.loc["Zz", "exchange_energy_eV"] == pytest.approx(0.1)
