@@ -52,12 +52,13 @@ def plot_filter(filt: np.ndarray, title: str, path: Path) -> None:
     channels = filt.shape[0]
     names = CHANNEL_NAMES.get(channels, tuple(f"ch{c}" for c in range(channels)))
     vmax = float(np.abs(filt).max()) or 1.0
-    fig, axes = plt.subplots(channels, 3, figsize=(9, 3 * channels), squeeze=False)
+    fig, axes = plt.subplots(channels, 3, figsize=(11, 3.4 * channels), squeeze=False,
+                             layout="constrained")
     for c in range(channels):
         for i, proj in enumerate(axis_means(filt[c])):
             ax = axes[c][i]
             image = ax.imshow(proj.T, origin="lower", cmap="RdBu_r", vmin=-vmax, vmax=vmax)
-            ax.set_title(f"{names[c]}, mean along {AXES[i]}")
+            ax.set_title(f"{names[c]}, mean along {AXES[i]}", fontsize=9)
             others = [a for j, a in enumerate(AXES) if j != i]
             ax.set_xlabel(others[0])
             ax.set_ylabel(others[1])

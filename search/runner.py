@@ -8,6 +8,7 @@ unfinished ones start again) and the searcher, whose study is the SQLite history
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,9 @@ os.environ.setdefault("TUNE_GLOBAL_CHECKPOINT_S", "0")
 os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "0")
 
 
+LOCAL_TEMP_DIR = os.path.join(tempfile.gettempdir(), "magvox-ray")
+
+
 def connect(address: str | None, num_cpus: int | None = None) -> None:
     """Attach to the Ray cluster at ``address``, or start a private local one (never attach to
     another user's cluster on this machine by accident)."""
@@ -34,8 +38,9 @@ def connect(address: str | None, num_cpus: int | None = None) -> None:
     if address:
         ray.init(address=address, log_to_driver=False)
     else:
+        # own temp dir: other Ray users of this machine keep their /tmp/ray/session_latest
         ray.init(address="local", num_cpus=num_cpus or os.cpu_count() or 1,
-                 include_dashboard=False, log_to_driver=False)
+                 include_dashboard=False, log_to_driver=False, _temp_dir=LOCAL_TEMP_DIR)
 
 
 class FeasibilityCheck:

@@ -37,7 +37,9 @@ def ensure_experiment(mlf: Any, name: str, artifact_root: Path | None) -> str:
     if exp is not None:
         return exp.experiment_id
     location = artifact_root.as_uri() if artifact_root else None
-    return mlf.create_experiment(name, artifact_location=location)
+    # shown under "Model training" (runs, metrics, artifacts) rather than GenAI traces
+    tags = {"mlflow.experimentKind": "custom_model_development"}
+    return mlf.create_experiment(name, artifact_location=location, tags=tags)
 
 
 def start_parent_run(mlf: Any, experiment_id: str, name: str, params: dict[str, Any]) -> str:

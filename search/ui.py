@@ -16,7 +16,7 @@ def ui_command(name: str | None, root: str | None, tracking_uri: str | None,
     if name:
         record = load_record(SearchPaths(base, name))
         tracking_uri = tracking_uri or record.tracking_uri
-        url += f"#/experiments/{record.experiment_id}"
+        url += f"#/experiments/{record.experiment_id}/runs"
     tracking_uri = tracking_uri or default_tracking_uri(base)
     cmd = [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", tracking_uri,
            "--host", host, "--port", str(port), "--workers", "1"]

@@ -71,3 +71,52 @@ def magvox(*args: str, cwd: Path, timeout: float = 240, check: bool = True,
         raise AssertionError(f"magvox {' '.join(args)} failed ({done.returncode}):\n"
                              f"{done.stdout[-3000:]}\n{done.stderr[-5000:]}")
     return done
+
+
+def completed_trials(root: Path, name: str) -> dict[str, int]:
+    """trial id -> number of val_loss points, for the search's completed trial runs in MLflow."""
+    import sqlite3
+
+    db = root / "mlflow.db"
+    if not db.exists():
+        return {}
+    with sqlite3.connect(db, timeout=30) as con:
+        rows = con.execute(
+            "SELECT t.value, (SELECT COUNT(*) FROM metrics m WHERE m.run_uuid = t.run_uuid"
+            " AND m.key = 'val_loss') FROM tags t JOIN tags s ON s.run_uuid = t.run_uuid"
+            " JOIN runs r ON r.run_uuid = t.run_uuid JOIN experiments e"
+            " ON e.experiment_id = r.experiment_id WHERE t.key = 'magvox.trial_id'"
+            " AND s.key = 'magvox.status' AND s.value = 'completed' AND e.name = ?", (name,)
+        ).fetchall()
+    return {trial: n for trial, n in rows}
+
+
+def optuna_trials(folder: Path) -> dict[int, tuple[str, dict]]:
+    """Optuna trial number -> (state, params) from the search's study."""
+    import optuna
+
+    study = optuna.load_study(study_name=folder.name, storage=f"sqlite:///{folder / 'optuna.db'}")
+    return {t.number: (t.state.name, t.params) for t in study.get_trials(deepcopy=False)}
+
+
+def start_background(args: list[str], cwd: Path, log: Path) -> subprocess.Popen:
+    """``magvox ARGS`` as a background process in its own session (so kill -9 hits only it)."""
+    cmd = [sys.executable, "-m", "search.cli", *args]
+    return subprocess.Popen(cmd, cwd=cwd, stdout=log.open("w"), stderr=subprocess.STDOUT,
+                            start_new_session=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+
+
+def wait_until(predicate, timeout: float, proc: subprocess.Popen | None = None,
+               log: Path | None = None) -> None:
+    """Poll ``predicate`` every 0.3 s; fail on timeout or if ``proc`` exits first."""
+    import time
+
+    end = time.time() + timeout
+    while time.time() < end:
+        if predicate():
+            return
+        if proc is not None and proc.poll() is not None:
+            tail = log.read_text()[-3000:] if log else ""
+            raise AssertionError(f"process exited ({proc.returncode}) too early:\n{tail}")
+        time.sleep(0.3)
+    raise AssertionError(f"condition not met in {timeout} s")

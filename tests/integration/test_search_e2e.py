@@ -1,0 +1,163 @@
+"""A search of a few tiny trials end to end through the real CLI on a private local Ray cluster:
+an infeasible configuration recorded (not crashed on), MLflow holding every trial with per-epoch
+metrics, baselines, status and filter artifacts; ``status``/``best``; the MLflow UI in headless
+Chromium showing the experiment, its trials and a filter picture. (The random sampler runs here,
+TPE in test_search_resume.py, so each costs one search.)"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+import yaml
+from test_search_support import magvox, write_space, write_tiny_dataset
+
+pytestmark = pytest.mark.slow
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "test-artifacts"
+INFEASIBLE = {"depth": 1, "conv_filters_0": 2, "kernel_sizes_0": 3, "strides_0": 1,
+              "pool_sizes_0": 16, "lr": 0.1, "batch_size": 4}  # pool larger than the grid
+
+
+@pytest.fixture(scope="module")
+def searches(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A finished random search with an enqueued infeasible point."""
+    tmp = tmp_path_factory.mktemp("e2e")
+    data = write_tiny_dataset(tmp / "tiny.zarr")
+    space = write_space(tmp / "space.yaml")
+    raw = yaml.safe_load(space.read_text())
+    raw["params"]["pool_sizes"]["choices"] = [1, 2, 16]
+    raw["enqueue"] = [INFEASIBLE]
+    (tmp / "space_inf.yaml").write_text(yaml.safe_dump(raw))
+    common = ["--dataset", str(data), "--trials", "3", "--root", str(tmp / "s")]
+    magvox("search", "start", "--space", str(tmp / "space_inf.yaml"), "--sampler", "random",
+           "--name", "rnd", *common, cwd=tmp)
+    return tmp / "s"
+
+
+def runs_of(root: Path, name: str) -> list:
+    from mlflow.tracking import MlflowClient
+
+    mlf = MlflowClient(f"sqlite:///{root / 'mlflow.db'}")
+    exp = mlf.get_experiment_by_name(name)
+    return list(mlf.search_runs([exp.experiment_id], max_results=100)), mlf
+
+
+def test_every_trial_is_in_mlflow_with_metrics_baselines_and_filters(searches: Path) -> None:
+    runs, mlf = runs_of(searches, "rnd")
+    parents = [r for r in runs if r.data.tags.get("magvox.role") == "search"]
+    trials = [r for r in runs if r.data.tags.get("magvox.status") == "completed"]
+    assert len(parents) == 1 and len(trials) == 3
+    for run in trials:
+        assert run.data.tags["mlflow.parentRunId"] == parents[0].info.run_id
+        assert {"lr", "batch_size", "conv_filters_0", "kernel_sizes_0"} <= set(run.data.params)
+        steps = [m.step for m in mlf.get_metric_history(run.info.run_id, "val_loss")]
+        assert steps == [1, 2]  # one point per epoch
+        for key in ("train_loss", "val_accuracy", "val_balanced_accuracy", "val_macro_f1",
+                    "final_balanced_accuracy", "baseline_majority_balanced_accuracy"):
+            assert key in run.data.metrics, key
+        files = {a.path for a in mlf.list_artifacts(run.info.run_id, "filters")}
+        assert {"filters/filters.npy", "filters/filter_0.png"} <= files
+    assert parents[0].data.tags.get("magvox.best_trial")
+
+
+def test_infeasible_configuration_is_recorded_with_its_reason(searches: Path) -> None:
+    runs, _ = runs_of(searches, "rnd")
+    bad = [r for r in runs if r.data.tags.get("magvox.status") == "infeasible"]
+    enqueued = [r for r in bad if r.data.params["pool_sizes_0"] == "16"
+                and r.data.params["depth"] == "1"]
+    assert enqueued and "pool_sizes[0]" in enqueued[0].data.tags["magvox.reason"]
+    assert all(r.info.status == "FAILED" and r.data.tags["magvox.reason"] for r in bad)
+
+
+def test_status_and_best_commands(searches: Path) -> None:
+    out = magvox("search", "status", "rnd", "--root", str(searches), "--json", cwd=searches)
+    info = json.loads(out.stdout)
+    assert info["status"] == "finished" and info["trials"]["completed"] == 3
+    out = magvox("search", "best", "rnd", "--root", str(searches), "--json", cwd=searches)
+    best = json.loads(out.stdout)
+    assert best["metrics"]["val_balanced_accuracy"] == info["best"]["val_balanced_accuracy"]
+    from models.trial import TrialConfig
+
+    config = yaml.safe_load(Path(best["config_file"]).read_text())
+    assert TrialConfig.from_dict(config).epochs == 2  # ready for `magvox train`
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url: str, timeout: float = 90) -> None:
+    end = time.time() + timeout
+    while time.time() < end:
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return
+        except OSError:
+            time.sleep(1)
+    raise AssertionError(f"{url} did not answer in {timeout} s")
+
+
+def chromium(tmp: Path):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = "/usr/bin/chromium"
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--no-first-run", "--disable-component-update", "--disable-sync",
+                 "--window-size=1400,1000", f"--user-data-dir={tmp / 'chrome-profile'}"):
+        opts.add_argument(flag)
+    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
+
+
+def wait_for(driver, predicate, timeout: float = 60):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, timeout).until(lambda d: predicate(d))
+
+
+def test_ui_shows_experiment_trials_and_a_filter_picture(searches: Path,
+                                                        tmp_path: Path) -> None:
+    runs, _ = runs_of(searches, "rnd")
+    trial = next(r for r in runs if r.data.tags.get("magvox.status") == "completed")
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "search.cli", "ui", "rnd", "--root",
+                             str(searches), "--port", str(port)], cwd=searches,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+    ARTIFACTS.mkdir(exist_ok=True)
+    try:
+        wait_http(f"http://127.0.0.1:{port}/health")
+        driver = chromium(tmp_path)
+        try:
+            eid = trial.info.experiment_id
+            driver.get(f"http://127.0.0.1:{port}/#/experiments/{eid}/runs")
+            expand = wait_for(driver, lambda d: d.find_elements(
+                "css selector", "button[data-component-id*='runnamecellrenderer']"))
+            expand[0].click()  # trials are nested under the search's parent run
+            wait_for(driver, lambda d: trial.info.run_name in d.page_source)
+            driver.save_screenshot(str(ARTIFACTS / "search_ui_experiment.png"))
+            url = (f"http://127.0.0.1:{port}/#/experiments/{eid}/runs/{trial.info.run_id}"
+                   "/artifacts/filters/filter_0.png")
+            driver.get(url)
+            wait_for(driver, lambda d: "filters/filter_0.png" in d.page_source)
+            img = wait_for(driver, lambda d: [
+                i for i in d.find_elements("tag name", "img")
+                if d.execute_script("return arguments[0].naturalWidth", i) > 300])
+            assert img
+            driver.save_screenshot(str(ARTIFACTS / "search_ui_filter.png"))
+        finally:
+            driver.quit()
+    finally:
+        os.killpg(proc.pid, 9)
+        proc.wait()
