@@ -145,3 +145,18 @@ def test_killed_campaign_resumes_with_only_the_missing_runs(tmp_path):
         "FM", "AFM-Neel", "NM"}  # fmt: skip
     assert not list(tmp_path.glob("Cr2Ge2Te6/.*tmp*"))  # interrupted work was replaced
     assert "0 to do" in magvox(*args).stdout
+
+
+def test_optional_relaxation_lowers_energy_and_records_forces(campaign, tmp_path):
+    magvox("generate", "--out", str(tmp_path), *CGT, "--configs", "FM", *FAST,
+           "--set", "relax_fmax=0.05", "--set", "relax_steps=3", "--num-cpus", "1")  # fmt: skip
+    rec = json.loads((tmp_path / "Cr2Ge2Te6" / "FM" / "magvox_run.json").read_text())
+    assert rec["status"] == "ok" and rec["parameters"]["relax_fmax"] == 0.05
+    assert 1 <= rec["relax_steps_taken"] <= 3 and rec["max_force_eV_per_A"] > 0
+    assert rec["energy_eV"] < record(campaign, "FM")["energy_eV"]  # same settings, relaxed
+    from pymatgen.core import Structure
+
+    moved = Structure.from_file(tmp_path / "Cr2Ge2Te6" / "FM" / "POSCAR")
+    start = Structure.from_file(campaign / "Cr2Ge2Te6" / "FM" / "POSCAR")
+    assert moved.lattice == start.lattice  # cell fixed
+    assert not np.allclose(moved.cart_coords, start.cart_coords, atol=1e-4)  # atoms moved
