@@ -41,11 +41,14 @@ class SyntheticDataset:
         return (0.05 * self.rng.standard_normal(self.grid)).astype(np.float32)
 
 
-def _element_names(n: int) -> list[str]:
-    """n distinct element-like symbols (composite names only have to parse)."""
-    from pymatgen.core.periodic_table import Element
+SYMBOLS = ("H He Li Be B C N O F Ne Na Mg Al Si P S Cl Ar K Ca Sc Ti V Cr Mn Fe Co Ni Cu Zn Ga "
+           "Ge As Se Br Kr Rb Sr Y Zr Nb Mo Tc Ru Rh Pd Ag Cd In Sn Sb Te I Xe Cs Ba La Ce Pr Nd "
+           "Pm Sm Eu Gd Tb Dy Ho Er Tm Yb Lu Hf Ta W Re Os Ir Pt Au").split()
 
-    return [e.symbol for e in Element][:n]
+
+def _element_names(n: int) -> list[str]:
+    """n distinct element symbols for A2 (composite names must parse; no pymatgen import)."""
+    return SYMBOLS[:n]
 
 
 def _time(fn, repeats: int) -> float:
@@ -143,9 +146,10 @@ def markdown(first: dict[str, float], ep: dict[str, Any], est_mb: float,
     wall, cpu = ep["wall_s"], ep["cpu_s"]
     lines = [
         f"### magvox bench, {when}", "",
-        f"Machine: {machine()}; load average {load:.1f} when it ran (other jobs share the "
-        f"cores: CPU seconds of our process are the load-independent figure). Epoch data: "
-        f"{ep['data']}.", "",
+        f"Machine: {machine()}; load average {load:.1f} when it ran (a DFT campaign and other "
+        f"jobs share the cores, so wall times are inflated; CPU s = user+system time of the "
+        f"trial process summed over its threads, an upper bound of the idle-machine wall time "
+        f"with one thread and about twice it with two). Epoch data: {ep['data']}.", "",
         "| measure | value | target |", "|---|---|---|",
         f"| seed-base conv1 fwd+bwd per sample, torch.nn.Conv3d | {first['direct_s']:.2f} s | |",
         f"| same, FFT (one period, cached spectrum) | {first['fft_tiled_cached_s']:.3f} s | |",

@@ -142,9 +142,8 @@ def estimate(
             continue
         spec, full = _spec(lengths), math.prod(lengths)
         kernel_ws = 8.0 * cout * cin * spec * 4 + 8.0 * cout * spec * 2 + 4.0 * cout * full * 2
-        out_stack = 4.0 * batch * cout * full if i == 0 and full != math.prod(size) else 0.0
         saved = 0.0 if i == 0 else 8.0 * batch * cin * spec  # X^ kept for backward
-        workspace = max(workspace, kernel_ws + out_stack + saved)
+        workspace = max(workspace, kernel_ws + saved)
         if i == 0:
             data += 8.0 * n_samples * cin * spec  # cached input spectra
     activations = _activation_bytes(cfg, shapes, batch)

@@ -74,47 +74,91 @@ class _FFTConv(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, x, x_hat, w, lengths, keep, stride, shift):
+    def forward(ctx, x, x_hat, w, lengths, keep, stride, shift, periodic):
         if x_hat is None:
             x_hat = rfft3(x, lengths)  # (B, C, Lx, Ly, Lz//2+1)
         w_conj = kernel_spectrum(w, lengths, shift).conj()  # (O, C, *spec)
-        crop = tuple(slice(0, n, stride) for n in keep)
-        out = []
+        crop = (slice(None), *(slice(0, n, stride) for n in keep))
+        whole = stride == 1 and tuple(keep) == tuple(lengths)  # nothing cropped
+        out = w.new_empty(len(x_hat), w.shape[0], *(-(-n // stride) for n in keep))
         for b in range(len(x_hat)):  # one sample at a time bounds the workspace
             y = torch.fft.irfftn(_mix(x_hat[b], w_conj), s=lengths, dim=DIMS)  # (O, *L)
-            out.append(y[(slice(None), *crop)])
+            if periodic:  # keep > L: the output is y read at (j mod L)
+                _extend_into(out[b], y, keep, stride)
+            else:
+                out[b] = y if whole else y[crop]
         ctx.x_hat = x_hat  # a constant or our own rfft of x: autograd need not track it
         ctx.save_for_backward(w_conj)
         size = tuple(x.shape[-3:]) if x is not None else None
-        ctx.geometry = (lengths, crop, shift, tuple(w.shape[-3:]), size)
-        return torch.stack(out)  # (B, O, *out)
+        ctx.geometry = (lengths, crop, whole, shift, tuple(w.shape[-3:]), size, periodic, keep,
+                        stride)
+        return out  # (B, O, *out)
 
     @staticmethod
     def backward(ctx, grad_y):
         (w_conj,) = ctx.saved_tensors
         x_hat = ctx.x_hat
-        lengths, crop, shift, k, size = ctx.geometry
+        lengths, crop, whole, shift, k, size, periodic, keep, stride = ctx.geometry
         need_x, need_w = ctx.needs_input_grad[0], ctx.needs_input_grad[2]
         w_by_c = w_conj.conj().transpose(0, 1)  # (C, O, *spec)
-        grad_x, gw_hat = [], None
+        gx = grad_y.new_empty(grad_y.shape[0], w_conj.shape[1], *size) if need_x else None
+        gw_hat = torch.zeros_like(w_conj) if need_w else None  # (O, C, *spec)
         for b in range(grad_y.shape[0]):
-            g = grad_y.new_zeros(grad_y.shape[1], *lengths)  # (O, *L), zero where not kept
-            g[(slice(None), *crop)] = grad_y[b]
-            g_hat = torch.fft.rfftn(g, dim=DIMS)  # (O, *spec)
+            if whole:
+                g = grad_y[b]  # (O, *L)
+            elif periodic:
+                g = _fold(grad_y[b], keep, stride, lengths)  # adjoint of _extend_into
+            else:
+                g = grad_y.new_zeros(grad_y.shape[1], *lengths)
+                g[crop] = grad_y[b]  # zero where not kept
+            g_hat = torch.fft.rfftn(g, s=lengths, dim=DIMS)  # (O, *spec), zero-padded
             if need_x:
-                gx = torch.fft.irfftn(_mix(g_hat, w_by_c), s=lengths, dim=DIMS)  # (C, *L)
-                grad_x.append(gx[:, : size[0], : size[1], : size[2]])
+                gx_b = torch.fft.irfftn(_mix(g_hat, w_by_c), s=lengths, dim=DIMS)  # (C, *L)
+                gx[b] = gx_b[:, : size[0], : size[1], : size[2]]
             if need_w:
-                term = g_hat.conj()[:, None] * x_hat[b][None]  # (O, C, *spec)
-                gw_hat = term if gw_hat is None else gw_hat.add_(term)
+                gw_hat.addcmul_(g_hat.conj_physical()[:, None], x_hat[b][None])  # (O, C, *spec)
         gw = None
         if need_w:
             gw = torch.fft.irfftn(gw_hat, s=lengths, dim=DIMS)  # (O, C, *L)
             if shift:
                 gw = torch.roll(gw, shifts=(shift,) * 3, dims=DIMS)
             gw = gw[..., : k[0], : k[1], : k[2]].contiguous()
-        gx = torch.stack(grad_x) if need_x else None
-        return gx, None, gw, None, None, None, None
+        return gx, None, gw, None, None, None, None, None
+
+
+def _tiles(length: int, period: int) -> list[tuple[int, int]]:
+    """(start, size) of the periodic copies covering [0, length): (0, P), (P, P), ..., rest."""
+    return [(s, min(period, length - s)) for s in range(0, length, period)]
+
+
+def _extend_into(dst: Tensor, y: Tensor, keep: tuple[int, ...], stride: int) -> None:
+    """dst (O, *out) <- y (O, *L) read at (j mod L) for j in range(0, keep, stride)."""
+    period = y.shape[1:]
+    if stride > 1:
+        for axis, (n, p) in enumerate(zip(keep, period, strict=True), start=1):
+            y = y.index_select(axis, torch.arange(0, n, stride) % p)
+        dst.copy_(y)
+        return
+    for a0, la in _tiles(keep[0], period[0]):
+        for b0, lb in _tiles(keep[1], period[1]):
+            for c0, lc in _tiles(keep[2], period[2]):
+                dst[:, a0 : a0 + la, b0 : b0 + lb, c0 : c0 + lc] = y[:, :la, :lb, :lc]
+
+
+def _fold(g: Tensor, keep: tuple[int, ...], stride: int, lengths: tuple[int, ...]) -> Tensor:
+    """Adjoint of ``_extend_into``: g (O, *out) summed back onto one period (O, <= L)."""
+    if stride > 1:
+        full = g.new_zeros(g.shape[0], *keep)
+        full[..., ::stride, ::stride, ::stride] = g
+        return fold_kernel(full, lengths)
+    size = [min(n, p) for n, p in zip(keep, lengths, strict=True)]
+    acc = g[:, : size[0], : size[1], : size[2]].clone()
+    for a0, la in _tiles(keep[0], lengths[0]):
+        for b0, lb in _tiles(keep[1], lengths[1]):
+            for c0, lc in _tiles(keep[2], lengths[2]):
+                if a0 or b0 or c0:
+                    acc[:, :la, :lb, :lc] += g[:, a0 : a0 + la, b0 : b0 + lb, c0 : c0 + lc]
+    return acc
 
 
 def fft_conv3d(
@@ -145,7 +189,8 @@ def fft_conv3d(
     k = weight.shape[-1]
     keep = size if padding == "circular" else tuple(n - k + 1 for n in size)
     shift = (k - 1) // 2 if padding == "circular" else 0
-    y = _FFTConv.apply(x if x_hat is None else None, x_hat, weight, lengths, keep, stride, shift)
+    y = _FFTConv.apply(x if x_hat is None else None, x_hat, weight, lengths, keep, stride, shift,
+                       False)
     if bias is not None:
         y.add_(bias.view(1, -1, 1, 1, 1))  # in place: backward needs no output
     return y
@@ -194,10 +239,7 @@ def tiled_fft_conv3d(
     k = weight.shape[-1]
     out = [t * m - k + 1 for t, m in zip(tiling, n, strict=True)]  # stride-1 valid outputs
     folded = fold_kernel(weight, n)  # (O, C, <=nx, <=ny, <=nz)
-    y = _FFTConv.apply(x if x_hat is None else None, x_hat, folded, n, n, 1, 0)  # (B, O, *n)
-    # read y at (j mod n) for the kept j, in one gather (no tiled temporary)
-    ia, ib, ic = (torch.arange(0, o, stride) % m for o, m in zip(out, n, strict=True))
-    y = y[:, :, ia[:, None, None], ib[None, :, None], ic[None, None, :]]  # (B, O, *out)
+    y = _FFTConv.apply(x if x_hat is None else None, x_hat, folded, n, out, stride, 0, True)
     if bias is not None:
         y.add_(bias.view(1, -1, 1, 1, 1))
     return y
