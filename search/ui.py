@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -30,7 +31,9 @@ def serve(name: str | None, root: str | None = None, tracking_uri: str | None = 
     """Run the MLflow UI until interrupted; print the URL of the search's experiment first."""
     cmd, url = ui_command(name, root, tracking_uri, host, port)
     print(f"MLflow UI: {url}", flush=True)
+    # no background job runner (GenAI judges): nothing of it is used, and it outlives the server
+    env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
     try:
-        return subprocess.call(cmd)
+        return subprocess.call(cmd, env=env)
     except KeyboardInterrupt:
         return 0

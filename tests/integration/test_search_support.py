@@ -99,11 +99,13 @@ def optuna_trials(folder: Path) -> dict[int, tuple[str, dict]]:
     return {t.number: (t.state.name, t.params) for t in study.get_trials(deepcopy=False)}
 
 
-def start_background(args: list[str], cwd: Path, log: Path) -> subprocess.Popen:
+def start_background(args: list[str], cwd: Path, log: Path,
+                     env: dict | None = None) -> subprocess.Popen:
     """``magvox ARGS`` as a background process in its own session (so kill -9 hits only it)."""
     cmd = [sys.executable, "-m", "search.cli", *args]
+    full_env = {**(env or os.environ), "PYTHONUNBUFFERED": "1"}
     return subprocess.Popen(cmd, cwd=cwd, stdout=log.open("w"), stderr=subprocess.STDOUT,
-                            start_new_session=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                            start_new_session=True, env=full_env)
 
 
 def wait_until(predicate, timeout: float, proc: subprocess.Popen | None = None,
