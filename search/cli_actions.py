@@ -70,14 +70,24 @@ def best(args: argparse.Namespace) -> int:
     config = report.best_config(record, run)
     path = Path(searches_root(args.root)) / args.name / "best.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False))
+    command = report.train_command(report.trial_fields(record, run))
     out = {"trial": run.data.tags.get("magvox.trial_id"), "run_id": run.info.run_id,
-           "metrics": dict(run.data.metrics), "config": config, "config_file": str(path)}
+           "metrics": dict(run.data.metrics), "config": config, "config_file": str(path),
+           "train_command": command}
     if args.json:
         print(json.dumps(out, indent=2, default=str))
         return 0
     print(yaml.safe_dump(out, sort_keys=False))
-    print(f"re-run: magvox train --config {path}")
+    print(f"re-run: {command}")
     return 0
 
 
-ACTIONS = {"start": start, "resume": resume, "status": status, "best": best}
+def bench(args: argparse.Namespace) -> int:
+    from search.bench import run_bench
+
+    print(run_bench(str(Path(args.dataset).resolve()), Path(args.out), args.trials, args.seeds,
+                    args.target))
+    return 0
+
+
+ACTIONS = {"bench": bench, "start": start, "resume": resume, "status": status, "best": best}

@@ -56,13 +56,31 @@ def status(record: SearchRecord) -> dict[str, Any]:
     }
 
 
-def best_config(record: SearchRecord, run: Any) -> dict[str, Any]:
-    """TrialConfig fields of a trial run (from its params), as ``magvox train`` reads them."""
-    from search import bridge
-
+def trial_fields(record: SearchRecord, run: Any) -> dict[str, Any]:
+    """The TrialConfig fields the search set for a trial run (from its MLflow params)."""
     space = space_from_dict(record.space)
     params = {k: _parse(v) for k, v in run.data.params.items()}
-    return bridge.trial_config(trial_dict(space, params)).to_dict()
+    return trial_dict(space, params)
+
+
+def best_config(record: SearchRecord, run: Any) -> dict[str, Any]:
+    """The full TrialConfig of a trial run, as plain data (``TrialConfig.from_dict`` reads it)."""
+    from search import bridge
+
+    return bridge.trial_config(trial_fields(record, run)).to_dict()
+
+
+def train_command(fields: dict[str, Any]) -> str:
+    """The ``magvox train`` command line that re-runs a trial with these fields."""
+    import shlex
+
+    fields = dict(fields)
+    parts = ["magvox", "train", "--preset", str(fields.pop("preset", "seed-base"))]
+    for key, value in fields.items():
+        if isinstance(value, tuple | list):
+            value = "[" + ",".join(str(v) for v in value) + "]"
+        parts += ["--set", f"{key}={value}"]
+    return shlex.join(parts)
 
 
 def _parse(value: str) -> Any:

@@ -28,6 +28,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     resume = sub.add_parser("resume", help="finish an interrupted search")
     resume.add_argument("name")
     _common(resume)
+    bench = sub.add_parser("bench", help="measure service overhead, trials/hour, TPE vs random")
+    bench.add_argument("--dataset", default="data/cgt_te.zarr", help="dataset to search on")
+    bench.add_argument("--trials", type=int, default=8, help="trials per search (default 8)")
+    bench.add_argument("--seeds", type=int, default=3, help="seeds for TPE vs random")
+    bench.add_argument("--target", default="ground_state",
+                       help="target of the TPE/random comparison (both classes must occur)")
+    bench.add_argument("--out", default="BENCHMARKS.md", help="file to append the section to")
     for action, text in (("status", "progress and best so far"),
                          ("best", "best configuration and metrics")):
         p = sub.add_parser(action, help=text)
