@@ -97,10 +97,13 @@ def ray_start(spec: ClusterSpec, head: bool) -> str:
     return f'ray start --address="$head_ip:{spec.port}" {common}'
 
 
-def batch_script(spec: ClusterSpec, name: str, start_args: list[str], log: str) -> str:
-    """The whole batch script: allocation, Ray head + workers, then start-or-resume the search."""
-    start = shlex.join(["magvox", "search", "start", "--name", name, *start_args])
-    resume = shlex.join(["magvox", "search", "resume", name])
+def batch_script(spec: ClusterSpec, name: str, start_args: list[str], log: str,
+                 root: str = "searches") -> str:
+    """The whole batch script: allocation, Ray head + workers, then start-or-resume the search
+    whose state lives in ``root``/``name`` (relative to ``spec.workdir``)."""
+    start = shlex.join(["magvox", "search", "start", "--name", name, "--root", root,
+                        *start_args])
+    resume = shlex.join(["magvox", "search", "resume", name, "--root", root])
     body = [
         "set -euo pipefail",
         spec.setup.strip(),
@@ -116,7 +119,7 @@ def batch_script(spec: ClusterSpec, name: str, start_args: list[str], log: str) 
         "  sleep 5",
         "done",
         f'address="$head_ip:{spec.port}"',
-        f"if [ -f searches/{name}/search.json ]; then",
+        f"if [ -f {shlex.quote(f'{root}/{name}/search.json')} ]; then",
         f'  {resume} --address "$address"',
         "else",
         f'  {start} --address "$address"',
@@ -138,7 +141,8 @@ def submit_search(cluster_yaml: str, opts: Any, dry_run: bool = False) -> Path:
     folder = root / record.name
     folder.mkdir(parents=True, exist_ok=True)
     script = folder / "slurm.sbatch"
-    script.write_text(batch_script(spec, record.name, args, str(folder / "slurm-%j.out")))
+    log = str(folder / "slurm-%j.out")
+    script.write_text(batch_script(spec, record.name, args, log, root=str(root)))
     if not dry_run:
         if shutil.which("sbatch") is None:
             raise RuntimeError(f"sbatch not found: submit {script} on the cluster's login node")

@@ -35,8 +35,9 @@ def test_repository_cluster_yaml_makes_a_valid_batch_script(tmp_path: Path) -> N
     assert "ray start --head" in script and f"--port={spec.port}" in script
     assert script.count("ray start --address") == 1  # inside the per-worker loop
     assert f"--temp-dir={spec.temp_dir}" in script
-    assert "magvox search resume s1 --address" in script  # resubmission resumes
-    assert "magvox search start --name s1 --sampler=tpe --trials=20 --address" in script
+    assert "if [ -f searches/s1/search.json ]" in script  # resubmission resumes
+    assert "magvox search resume s1 --root searches --address" in script
+    assert "magvox search start --name s1 --root searches --sampler=tpe --trials=20" in script
     path = tmp_path / "job.sbatch"
     path.write_text(script)
     subprocess.run(["bash", "-n", str(path)], check=True)  # valid bash syntax
@@ -57,3 +58,4 @@ def test_submit_dry_run_writes_the_script_in_the_search_folder(tmp_path: Path) -
     text = script.read_text()
     assert "--sampler=random" in text and "--trials=3" in text and "--space=default" in text
     assert sbatch_options(text)["output"].endswith("slurm-test/slurm-%j.out")
+    assert f"--root {tmp_path} " in text and f"{tmp_path}/slurm-test/search.json" in text
