@@ -1,0 +1,63 @@
+"""The MLflow callback on stand-in Tune trials: nesting, per-epoch steps, and the statuses
+pruned (stopped by ASHA) and failed (the exception as reason); a resumed trial finds its run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from search import tracking
+from search.callbacks import MlflowTrialCallback
+
+
+@dataclass
+class FakeTrial:
+    trial_id: str
+    config: dict = field(default_factory=lambda: {"lr": 0.1, "kernel_sizes_0": 3})
+    last_result: dict = field(default_factory=dict)
+    error_file: str | None = None
+    checkpoint: None = None
+
+
+def setup(tmp_path: Path) -> tuple[MlflowTrialCallback, object, str]:
+    uri = f"sqlite:///{tmp_path / 'm.db'}"
+    mlf = tracking.client(uri)
+    exp = tracking.ensure_experiment(mlf, "s", tmp_path / "art")
+    parent = tracking.start_parent_run(mlf, exp, "s", {"sampler": "tpe"})
+    return MlflowTrialCallback(uri, exp, parent), mlf, parent
+
+
+def test_pruned_and_failed_trials(tmp_path: Path) -> None:
+    cb, mlf, parent = setup(tmp_path)
+    pruned, failed = FakeTrial("a"), FakeTrial("b")
+    for trial in (pruned, failed):
+        cb.on_trial_start(0, [], trial)
+    for epoch in (1, 2):
+        cb.on_trial_result(0, [], pruned, {"epoch": epoch, "val_loss": 1.0 / epoch, "pid": 7})
+    pruned.last_result = {"epoch": 2, "val_loss": 0.5}
+    cb.on_trial_complete(0, [], pruned)
+    err = tmp_path / "error.txt"
+    err.write_text("Traceback ...\n  File x\nRuntimeError: CUDA out of memory\n")
+    failed.error_file = str(err)
+    cb.on_trial_error(0, [], failed)
+
+    run_a = mlf.get_run(cb.run_id(pruned))
+    assert run_a.data.tags["mlflow.parentRunId"] == parent
+    assert run_a.data.tags[tracking.STATUS_TAG] == "pruned" and run_a.info.status == "KILLED"
+    assert [m.step for m in mlf.get_metric_history(run_a.info.run_id, "val_loss")] == [1, 2]
+    assert "pid" not in run_a.data.metrics and run_a.data.params["lr"] == "0.1"
+    run_b = mlf.get_run(cb.run_id(failed))
+    assert run_b.data.tags[tracking.STATUS_TAG] == "failed" and run_b.info.status == "FAILED"
+    assert "CUDA out of memory" in run_b.data.tags[tracking.REASON_TAG]
+
+
+def test_a_restored_callback_finds_the_same_run(tmp_path: Path) -> None:
+    import pickle
+
+    cb, _, _ = setup(tmp_path)
+    trial = FakeTrial("c")
+    cb.on_trial_start(0, [], trial)
+    first = cb.run_id(trial)
+    again = pickle.loads(pickle.dumps(cb))  # as Tuner.restore gets it
+    again.on_trial_start(0, [], trial)  # params already logged: no error
+    assert again.run_id(trial) == first
