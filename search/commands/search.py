@@ -8,7 +8,6 @@ With no arguments, ``magvox search start`` runs the small default space on the b
 from __future__ import annotations
 
 import argparse
-import json
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -21,6 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     start.add_argument("--seed", type=int, help="sampler seed")
     start.add_argument("--dataset", help="Zarr dataset (default: the space's, else bundled)")
     _common(start)
+    start.add_argument("--tracking-uri", help="MLflow tracking URI (default: searches/mlflow.db)")
     start.add_argument("--slurm", metavar="CLUSTER_YAML",
                        help="write and submit a SLURM job running this search (see cluster.yaml)")
     start.add_argument("--dry-run", action="store_true",
@@ -45,7 +45,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--address", help="Ray cluster address (default: a private local cluster)")
-    p.add_argument("--tracking-uri", help="MLflow tracking URI (default: searches/mlflow.db)")
     p.add_argument("--root", help="searches folder (default $MAGVOX_SEARCHES or ./searches)")
 
 
@@ -53,8 +52,3 @@ def run(args: argparse.Namespace) -> int:
     from search import cli_actions
 
     return cli_actions.ACTIONS[args.action](args)
-
-
-def dump(data: object) -> str:
-    """JSON for ``--json`` output."""
-    return json.dumps(data, indent=2, default=str)

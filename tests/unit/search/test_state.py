@@ -24,3 +24,17 @@ def test_record_round_trips_and_missing_search_lists_known(tmp_path: Path) -> No
 def test_bad_names_are_rejected(bad: str) -> None:
     with pytest.raises(ValueError, match="search name"):
         check_name(bad)
+
+
+def test_ui_command_opens_the_search_experiment_on_its_store(tmp_path: Path) -> None:
+    from search.ui import ui_command
+
+    paths = SearchPaths(tmp_path, "s1")
+    save_record(paths, SearchRecord(name="s1", space={}, space_source="x", sampler="tpe",
+                                    trials=1, dataset="/d", tracking_uri="sqlite:///a.db",
+                                    experiment_id="7"))
+    cmd, url = ui_command("s1", str(tmp_path), None, "127.0.0.1", 5055)
+    assert cmd[cmd.index("--backend-store-uri") + 1] == "sqlite:///a.db"
+    assert url == "http://127.0.0.1:5055/#/experiments/7/runs"
+    cmd, url = ui_command(None, str(tmp_path), None, "127.0.0.1", 5055)
+    assert cmd[cmd.index("--backend-store-uri") + 1] == f"sqlite:///{tmp_path / 'mlflow.db'}"
