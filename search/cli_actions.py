@@ -44,7 +44,10 @@ def _summary(name: str, root: str | None) -> int:
     print(f"search {name}: {info['status']}; trials: {counts or 'none'}")
     if info["best"]:
         print(f"best: {info['best']}")
-    print(f"browse: magvox ui {name}" + (f" --root {root}" if root else ""))
+    where = f" --root {root}" if root else ""
+    if info["status"] == "interrupted":
+        print(f"continue: magvox search resume {name}{where}")
+    print(f"browse: magvox ui {name}{where}")
     return 0
 
 

@@ -107,9 +107,13 @@ def resume(name: str, root: str | None = None, address: str | None = None) -> Se
 
 def _fit(tuner: Any, record: SearchRecord, paths: SearchPaths,
          grid: tuple[int, int, int]) -> SearchRecord:
-    tuner.fit()
-    finish(record, grid)
-    record.status = "finished"
+    results = tuner.fit()
+    if results.num_terminated + results.num_errors < record.trials:
+        # Ctrl-C / SIGUSR1: Tune stopped and saved its state; `resume` continues
+        record.status = "interrupted"
+    else:
+        finish(record, grid)
+        record.status = "finished"
     save_record(paths, record)
     return record
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import uuid
 from pathlib import Path
@@ -15,6 +14,7 @@ from pathlib import Path
 import pytest
 from test_search_support import (
     completed_trials,
+    free_port,
     magvox,
     optuna_trials,
     start_background,
@@ -28,12 +28,6 @@ TRIALS = 5
 # A throw-away test cluster on a private temp dir: no token authentication (Ray >= 2.5x enables
 # it by default for `ray start`; a real cluster shares its token, see the README).
 RAY_ENV = {**os.environ, "RAY_AUTH_MODE": "disabled"}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class LocalCluster:

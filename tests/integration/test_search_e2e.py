@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -17,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from test_search_support import magvox, write_space, write_tiny_dataset
+from test_search_support import free_port, magvox, write_space, write_tiny_dataset
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]
@@ -88,12 +87,6 @@ def test_status_and_best_commands(searches: Path) -> None:
 
     config = yaml.safe_load(Path(best["config_file"]).read_text())
     assert TrialConfig.from_dict(config).epochs == 2  # ready for `magvox train`
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_http(url: str, timeout: float = 90) -> None:

@@ -32,6 +32,15 @@ TINY_SPACE = {
 }
 
 
+def free_port() -> int:
+    """A TCP port free on this machine right now."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 def write_tiny_dataset(path: Path, composites: int = 12, seed: int = 0) -> Path:
     """A magvox Zarr dataset on an 8x8x16 grid: FM and AFM-Neel runs of ``composites`` made-up
     compounds; FM ground state (label 1) when the FM density has a positive bump."""
