@@ -100,7 +100,10 @@ def load_samples(
             keep.append((comp, ids[rows[0]]))
     if not keep:
         raise ValueError(f"no composite has both a {configuration} density and a {target} label")
-    spin = np.stack([np.asarray(ds.spin(sid, grid="train"), dtype=np.float32) for _, sid in keep])
+    first = np.asarray(ds.spin(keep[0][1], grid="train"), dtype=np.float32)
+    spin = np.empty((len(keep), *first.shape), dtype=np.float32)  # filled in place: no copies
+    for i, (_, sid) in enumerate(keep):
+        spin[i] = first if i == 0 else ds.spin(sid, grid="train")
     y = np.array([label[c] for c, _ in keep])
     y = y.astype(np.int64) if target in CLASS_MEANING else y.astype(np.float64)
     return Samples(spin, y, [c for c, _ in keep], [s for _, s in keep], dropped)
@@ -114,5 +117,9 @@ def to_channels(spin: np.ndarray, mode: str = "split") -> torch.Tensor:
     """
     m = torch.from_numpy(np.ascontiguousarray(spin, dtype=np.float32))
     if mode == "signed":
-        return m[:, None]  # (S, 1, Nx, Ny, Nz)
-    return torch.stack([m.clamp(min=0), (-m).clamp(min=0)], dim=1)  # (S, 2, Nx, Ny, Nz)
+        return m[:, None].clone()  # (S, 1, Nx, Ny, Nz), not sharing the caller's array
+    out = m.new_empty(m.shape[0], 2, *m.shape[1:])  # (S, 2, Nx, Ny, Nz), no temporaries
+    torch.clamp(m, min=0, out=out[:, 0])
+    torch.clamp(m, max=0, out=out[:, 1])
+    out[:, 1].abs_()  # = max(-m, 0), with +0.0 where m > 0
+    return out

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from models.config import coerce, layer_shapes
-from models.layers.conv import conv_flops
+from models.layers.conv import choose_backend, conv_flops
 from models.layers.fftconv import fft_lengths
 from models.trial import TrialConfig
 
@@ -88,14 +88,14 @@ def _conv_layers(cfg, grid, batch):
         cin, size = (tiled if i == 0 else shapes[stage - 1])[0], shapes[stage - 1][1:]
         conv_out = shapes[stage]
         k = cfg.kernel_sizes[i]
-        flops = conv_flops(cin, conv_out[0], k, size, conv_out[1:], cfg.padding, batch)
-        backend = cfg.backend
-        if backend == "auto":
-            backend = "fft" if flops["direct"] > 4.0 * flops["fft"] else "direct"
-        lengths = None
-        if backend == "fft":
-            one_period = i == 0 and cfg.tiling != (1, 1, 1) and cfg.padding == "valid"
-            lengths = tuple(grid) if one_period else fft_lengths(tuple(size), cfg.padding)
+        tiling = cfg.tiling if i == 0 else (1, 1, 1)
+        untiled = tuple(grid) if i == 0 else tuple(size)
+        one_period = tiling != (1, 1, 1) and cfg.padding == "valid"
+        lengths = tuple(grid) if one_period else fft_lengths(tuple(size), cfg.padding)
+        flops = conv_flops(cin, conv_out[0], k, size, conv_out[1:], cfg.padding, batch, lengths)
+        backend = choose_backend(cfg.backend, cin, conv_out[0], k, untiled, cfg.padding, tiling)
+        if backend != "fft":
+            lengths = None
         params = conv_out[0] * (cin * k**3 + 1)
         out.append((LayerEstimate(f"conv{i}", conv_out, params, flops["direct"], flops["fft"],
                                   backend), (cin, *size), lengths))

@@ -56,7 +56,7 @@ class MagNet(nn.Module):
         Constant across epochs for a fixed sample: cache it and pass it to ``forward(x_hat=)``.
         """
         first = self.convs[0]
-        if first.resolved_backend(self.tiled_size) != "fft":
+        if first.resolved_backend(self.grid, self.cfg.tiling) != "fft":
             return None
         return first.input_spectrum(x, self.cfg.tiling)  # (B, C, *spec)
 

@@ -158,7 +158,7 @@ def _prepare(config: TrialConfig | dict[str, Any], dataset: Any):
                                seed=config.seed, val_fraction=config.val_fraction,
                                folds=config.folds, fold=config.fold)
     x = to_channels(samples.spin, config.input_channels)  # (S, C, Nx, Ny, Nz)
-    samples.spin = samples.spin[:0]  # x holds the data now; keep only the grid shape
+    samples.spin = np.empty((0, *samples.grid), np.float32)  # x holds the data now: free it
     return config, samples, train, val, x
 
 

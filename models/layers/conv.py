@@ -15,28 +15,47 @@ from models.layers.fftconv import (
     tiled_fft_conv3d,
 )
 
-# auto picks fft when the direct FLOP count exceeds the FFT count by this factor: FFT flops run
-# slower than oneDNN's (complex products, memory-bound passes); measured on 2 cores, see bench.
-AUTO_FFT_ADVANTAGE = 4.0
+# auto picks fft when direct FLOPs exceed FFT FLOPs (kernel spectra shared by AUTO_BATCH samples)
+# by this factor. Measured on 2 cores, CPU s per sample fwd+bwd, direct vs fft: 3^3 3->5 on 58^3
+# valid 0.097 vs 0.150 (flop ratio 1.5); 5^3 same 0.162 vs 0.171 (6.8); 3^3 4->4 on 60x60x120
+# circular 0.33 vs 0.23 (1.6); first layer of seed-small (5^3, 2x2 tiling) 0.42 vs 0.17.
+AUTO_FFT_ADVANTAGE = 1.5
+AUTO_BATCH = 8
 
 
 def conv_flops(
     cin: int, cout: int, kernel: int, size: tuple[int, ...], out: tuple[int, ...],
-    padding: str, batch: int = 1,
+    padding: str, batch: int = AUTO_BATCH, lengths: tuple[int, ...] | None = None,
 ) -> dict[str, float]:
     """Forward FLOPs per sample of one conv layer for the direct and FFT backends.
 
     direct: 2 Cin Cout K^3 prod(out). fft: rFFTs of Cin inputs and Cout outputs (2.5 L log2 L each,
-    L = prod(fft lengths)), Cin Cout complex multiply-adds (8 flops) per frequency, and the
-    Cin Cout kernel rFFTs once per batch (shared by ``batch`` samples).
+    L = prod(fft lengths); ``lengths`` overrides them, e.g. one period of a tiled input), Cin Cout
+    complex multiply-adds (8 flops) per frequency, and the Cin Cout kernel rFFTs once per batch
+    (shared by ``batch`` samples).
     """
     direct = 2.0 * cin * cout * kernel**3 * math.prod(out)
-    lengths = fft_lengths(tuple(size), padding)
+    lengths = lengths or fft_lengths(tuple(size), padding)
     n = math.prod(lengths)
     spec = n / lengths[-1] * (lengths[-1] // 2 + 1)
     one_fft = 2.5 * n * math.log2(max(n, 2))
     fft = (cin + cout) * one_fft + 8.0 * cin * cout * spec + cin * cout * one_fft / batch
     return {"direct": direct, "fft": fft}
+
+
+def choose_backend(
+    backend: str, cin: int, cout: int, kernel: int, size: tuple[int, ...], padding: str,
+    tiling: tuple[int, ...] = (1, 1, 1),
+) -> str:
+    """``direct`` or ``fft`` for an untiled input ``size`` repeated ``tiling`` (auto: by FLOPs)."""
+    if backend != "auto":
+        return backend
+    tiled = [n * t for n, t in zip(size, tiling, strict=True)]
+    out = [n if padding == "circular" else n - kernel + 1 for n in tiled]
+    one_period = tuple(tiling) != (1, 1, 1) and padding == "valid"
+    flops = conv_flops(cin, cout, kernel, tuple(tiled), tuple(out), padding,
+                       lengths=tuple(size) if one_period else None)
+    return "fft" if flops["direct"] > AUTO_FFT_ADVANTAGE * flops["fft"] else "direct"
 
 
 class Conv3d(nn.Module):
@@ -63,20 +82,17 @@ class Conv3d(nn.Module):
         """Kernel edge K, grid points."""
         return self.weight.shape[-1]
 
-    def resolved_backend(self, size: tuple[int, ...]) -> str:
-        """``direct`` or ``fft`` for an input of spatial ``size`` (auto: by FLOP count)."""
-        if self.backend != "auto":
-            return self.backend
+    def resolved_backend(
+        self, size: tuple[int, ...], tiling: tuple[int, int, int] = (1, 1, 1)
+    ) -> str:
+        """``direct`` or ``fft`` for an untiled input of spatial ``size`` repeated ``tiling``."""
         o, c = self.weight.shape[:2]
-        out = [n if self.padding == "circular" else n - self.kernel + 1 for n in size]
-        flops = conv_flops(c, o, self.kernel, tuple(size), tuple(out), self.padding)
-        return "fft" if flops["direct"] > AUTO_FFT_ADVANTAGE * flops["fft"] else "direct"
+        return choose_backend(self.backend, c, o, self.kernel, size, self.padding, tiling)
 
     def _tiled_fft(self, size: tuple[int, ...], tiling: tuple[int, int, int]) -> bool:
         """Whether an untiled input of ``size`` repeated ``tiling`` takes the one-period path."""
-        tiled = tuple(n * t for n, t in zip(size, tiling, strict=True))
         return (tuple(tiling) != (1, 1, 1) and self.padding == "valid"
-                and self.resolved_backend(tiled) == "fft")
+                and self.resolved_backend(size, tiling) == "fft")
 
     def input_spectrum(self, x: Tensor, tiling: tuple[int, int, int] = (1, 1, 1)) -> Tensor:
         """rFFT of an untiled input (B, C, *n) as ``forward(x_hat=...)`` wants it.
@@ -106,7 +122,7 @@ class Conv3d(nn.Module):
             return fft_conv3d(None, *args, self.padding, x_hat, tiled)
         if tuple(tiling) != (1, 1, 1):
             x = x.repeat(1, 1, *tiling)
-        if self.resolved_backend(tiled) == "fft":
+        if self.resolved_backend(size, tiling) == "fft":
             return fft_conv3d(x, *args, self.padding)
         return direct_conv3d(x, *args, self.padding)
 

@@ -136,7 +136,7 @@ def _extend_into(dst: Tensor, y: Tensor, keep: tuple[int, ...], stride: int) -> 
     period = y.shape[1:]
     if stride > 1:
         for axis, (n, p) in enumerate(zip(keep, period, strict=True), start=1):
-            y = y.index_select(axis, torch.arange(0, n, stride) % p)
+            y = y.index_select(axis, torch.arange(0, n, stride, device=y.device) % p)
         dst.copy_(y)
         return
     for a0, la in _tiles(keep[0], period[0]):

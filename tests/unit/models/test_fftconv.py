@@ -82,6 +82,9 @@ def test_cached_spectrum_gives_the_same_output_and_weight_gradient():
     torch.testing.assert_close(gw, gw2, rtol=0, atol=1e-10)
 
 
-def test_auto_backend_picks_fft_for_large_kernels_and_direct_for_small():
+def test_auto_backend_follows_the_measured_crossover():
     assert Conv3d(2, 3, 40, backend="auto").resolved_backend((120, 120, 120)) == "fft"
-    assert Conv3d(2, 3, 3, backend="auto").resolved_backend((120, 120, 120)) == "direct"
+    assert Conv3d(3, 5, 3, backend="auto").resolved_backend((58, 58, 58)) == "direct"
+    assert Conv3d(2, 3, 5, backend="auto").resolved_backend((60, 60, 120), (2, 2, 1)) == "fft"
+    assert Conv3d(2, 4, 9, padding="circular", backend="auto").resolved_backend(
+        (60, 60, 120)) == "fft"
