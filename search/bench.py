@@ -30,8 +30,8 @@ CONFIGS = {  # label -> TrialConfig fields of the identical trials
         "preset": "seed-base", "conv_filters": [2], "kernel_sizes": [5], "strides": [2],
         "pool_sizes": [2], "lr": 0.1, "batch_size": 10, "padding": "valid", "epochs": 3,
         "tiling": [1, 1, 1], "backend": "auto", "momentum": 0.9},
-    "seed-small trial (3x5^3, pool 2, 5x3^3, pool 2, dense 12; 2 epochs, untiled)": {
-        "preset": "seed-small", "epochs": 2, "tiling": [1, 1, 1], "backend": "auto"},
+    "seed-small trial (3x5^3, pool 2, 5x3^3, pool 2, dense 12; 5 epochs, untiled)": {
+        "preset": "seed-small", "epochs": 5, "tiling": [1, 1, 1], "backend": "auto"},
 }
 
 

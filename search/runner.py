@@ -87,7 +87,7 @@ def build_trainable(space: Space, dataset: Any) -> Any:
 
     s = space.settings
     bound = tune.with_parameters(train, space=space.to_dict(), dataset=dataset,
-                                 cpus=s.cpus_per_trial)
+                                 cpus=s.cpus_per_trial, checkpoint_every_s=s.checkpoint_every_s)
     return tune.with_resources(bound, {"cpu": s.cpus_per_trial, "gpu": s.gpus_per_trial})
 
 

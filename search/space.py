@@ -54,6 +54,8 @@ class SearchSettings:
         grace_epochs: ASHA grace period (epochs before a trial may be stopped).
         reduction_factor: ASHA reduction factor (keeps the top 1/rf at each rung).
         max_memory_mb: configurations whose estimated training memory exceeds this are infeasible.
+        checkpoint_every_s: shortest interval between per-epoch checkpoints of a trial (a trial
+            cut off by a crash resumes from its last one; shorter trials simply start again).
         dataset: Zarr dataset path (relative to the working directory); null = the bundled one.
     """
 
@@ -68,6 +70,7 @@ class SearchSettings:
     grace_epochs: int = 1
     reduction_factor: int = 2
     max_memory_mb: float = 4000.0
+    checkpoint_every_s: float = 10.0
     dataset: str | None = None
 
 

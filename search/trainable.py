@@ -21,7 +21,7 @@ from search.space import space_from_dict
 
 
 def train(config: dict[str, Any], *, space: dict[str, Any], dataset: Any,
-          cpus: float = 1.0) -> None:
+          cpus: float = 1.0, checkpoint_every_s: float = 10.0) -> None:
     """Tune function trainable (bind ``space`` and ``dataset`` with ``tune.with_parameters``).
 
     Args:
@@ -29,6 +29,7 @@ def train(config: dict[str, Any], *, space: dict[str, Any], dataset: Any,
         space: the search space as plain data (``Space.to_dict``).
         dataset: the shared dataset (``search.data.SharedDataset``) or a path.
         cpus: CPUs Ray gave the trial; torch uses as many threads.
+        checkpoint_every_s: shortest time between two per-epoch checkpoints handed to Tune.
     """
     import torch
     from ray import tune
@@ -41,8 +42,16 @@ def train(config: dict[str, Any], *, space: dict[str, Any], dataset: Any,
         if previous is not None:  # restored trial: continue from its last epoch
             previous.to_directory(ckpt)
 
+        last_saved = [time.perf_counter()]
+
         def on_epoch(record: dict[str, float]) -> None:
-            tune.report(dict(record), checkpoint=tune.Checkpoint.from_directory(ckpt))
+            # hand Tune the epoch's checkpoint only every checkpoint_every_s: persisting it
+            # costs more than re-training a short trial that a crash cut off
+            checkpoint = None
+            if time.perf_counter() - last_saved[0] >= checkpoint_every_s:
+                checkpoint = tune.Checkpoint.from_directory(ckpt)
+                last_saved[0] = time.perf_counter()
+            tune.report(dict(record), checkpoint=checkpoint)
 
         try:
             result = bridge.run(fields, dataset, on_epoch, checkpoint_dir=Path(ckpt))
