@@ -1,7 +1,8 @@
 """Plan a trial before running it: parameters, memory (forward + backward per batch), FLOPs.
 
 Memory model (float32 = 4 B, complex64 = 8 B, per training step at ``batch_size``):
-    runtime     the Python process with torch, numpy, pandas, sklearn loaded (measured ~370 MB)
+    runtime     the Python process with torch, numpy, pandas, sklearn, zarr loaded and the
+                dataset read (measured ~450 MB)
     data        all inputs (S, C, Nx, Ny, Nz) + the cached first-layer spectra (S, C, *spec)
     state       weights, gradients and optimizer state (1 buffer for SGD+momentum, 2 for Adam)
     activations per conv block: output and activation (B, F, *out), pool indices (int64) and
@@ -23,7 +24,7 @@ from models.layers.conv import choose_backend, conv_flops
 from models.layers.fftconv import fft_lengths
 from models.trial import TrialConfig
 
-RUNTIME_MB = 370.0  # RSS of the interpreter with torch + numpy + pandas + sklearn, measured
+RUNTIME_MB = 450.0  # RSS with torch, numpy, pandas, sklearn, zarr loaded and a dataset read
 MB = 1024.0**2
 
 

@@ -44,11 +44,9 @@ class SpectrumCache:
         """Spectra (C, *spec) of samples ``idx``, computing the missing ones; None if no FFT."""
         if not self.enabled:
             return None
-        missing = [int(i) for i in idx if int(i) not in self.store]
-        if missing:
-            with torch.no_grad():
-                spectra = self.model.input_spectrum(self.x[missing])  # (b, C, *spec)
-            self.store.update(zip(missing, spectra.unbind(0), strict=True))
+        with torch.no_grad():
+            for i in (int(i) for i in idx if int(i) not in self.store):  # one at a time: no copy
+                self.store[i] = self.model.input_spectrum(self.x[i : i + 1])[0]  # (C, *spec)
         return [self.store[int(i)] for i in idx]
 
 
