@@ -66,15 +66,8 @@ class FeasibleSearch(Searcher):
         )
 
     def on_trial_result(self, trial_id: str, result: dict) -> None:
-        from optuna.exceptions import UpdateFinishedTrialError
-
-        try:
-            self.searcher.on_trial_result(self.alias.get(trial_id, trial_id), result)
-        except UpdateFinishedTrialError:
-            # A driver killed after Optuna stored the trial's end (SQLite, at once) but before
-            # Tune's next experiment snapshot: Tune resumes the trial from its last checkpoint
-            # (no epoch is trained again) and re-reports it; Optuna already has it.
-            pass
+        """Not passed on: early stopping is ASHA's (Ray), so Optuna's per-epoch intermediate
+        values (one SQLite write per epoch, for Optuna's own pruners) would be unused cost."""
 
     def on_trial_complete(self, trial_id: str, result: dict | None = None,
                           error: bool = False) -> None:
