@@ -1,6 +1,6 @@
 """The ``magvox`` command: a table of subcommands, each a thin module in ``search.commands``.
 
-Command modules import heavy libraries (torch, ray, pymatgen) inside ``run`` so ``--help`` is instant.
+Command modules import heavy libraries (torch, ray, pymatgen) inside ``run``: ``--help`` is instant.
 """
 
 from __future__ import annotations
