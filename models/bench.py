@@ -25,6 +25,9 @@ import pandas as pd
 import torch
 
 
+HEADER = "# magvox benchmarks\n\n## models: large-kernel convolution and seed-base epochs (`magvox bench`)\n"
+
+
 class SyntheticDataset:
     """``n`` composites with alternating labels on the training grid, for timing at the real size.
 
@@ -216,6 +219,8 @@ def run_bench(dataset: str | None = None, out: str | Path = "BENCHMARKS.md",
         measured = epoch(dataset, name, epochs=1)
         others.append((measured, estimate({"preset": name, "batch_size": 20}).train_memory_mb))
     text = markdown(first, ep, est, others)
+    new = not Path(out).exists()
     with open(out, "a", encoding="utf-8") as fh:
-        fh.write("\n" + text)
+        fh.write(f"{HEADER}\n" if new else "\n")
+        fh.write(text)
     return text
