@@ -24,8 +24,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-
-HEADER = "# magvox benchmarks\n\n## models: large-kernel convolution and seed-base epochs (`magvox bench`)\n"
+HEADER = ("# magvox benchmarks\n\n"
+          "## models: large-kernel convolution and seed-base epochs (`magvox bench`)\n")
 
 
 class SyntheticDataset:
