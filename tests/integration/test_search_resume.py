@@ -35,7 +35,7 @@ def test_resume_after_kill_9_of_the_driver(tmp_path: Path) -> None:
     proc.wait()
     before = completed_trials(root, name)
     history = optuna_trials(root / name)
-    assert len(before) < TRIALS, "search finished before the kill: nothing to resume"
+    assert len(before) < TRIALS, f"search finished before the kill:\n{log.read_text()[-2000:]}"
 
     magvox("search", "resume", name, "--root", str(root), cwd=tmp_path, timeout=300)
 

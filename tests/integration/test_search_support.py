@@ -89,14 +89,17 @@ def completed_trials(root: Path, name: str) -> dict[str, int]:
     db = root / "mlflow.db"
     if not db.exists():
         return {}
-    with sqlite3.connect(db, timeout=30) as con:
-        rows = con.execute(
-            "SELECT t.value, (SELECT COUNT(*) FROM metrics m WHERE m.run_uuid = t.run_uuid"
-            " AND m.key = 'val_loss') FROM tags t JOIN tags s ON s.run_uuid = t.run_uuid"
-            " JOIN runs r ON r.run_uuid = t.run_uuid JOIN experiments e"
-            " ON e.experiment_id = r.experiment_id WHERE t.key = 'magvox.trial_id'"
-            " AND s.key = 'magvox.status' AND s.value = 'completed' AND e.name = ?", (name,)
-        ).fetchall()
+    try:
+        with sqlite3.connect(db, timeout=30) as con:
+            rows = con.execute(
+                "SELECT t.value, (SELECT COUNT(*) FROM metrics m WHERE m.run_uuid = t.run_uuid"
+                " AND m.key = 'val_loss') FROM tags t JOIN tags s ON s.run_uuid = t.run_uuid"
+                " JOIN runs r ON r.run_uuid = t.run_uuid JOIN experiments e"
+                " ON e.experiment_id = r.experiment_id WHERE t.key = 'magvox.trial_id'"
+                " AND s.key = 'magvox.status' AND s.value = 'completed' AND e.name = ?", (name,)
+            ).fetchall()
+    except sqlite3.OperationalError:  # store still being created by the driver
+        return {}
     return {trial: n for trial, n in rows}
 
 
