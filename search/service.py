@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from search import runner, tracking
+from search.callbacks import STATUS_KEY
 from search.data import configurations_of, load_shared
 from search.space import load_space
 from search.state import (
@@ -42,6 +43,15 @@ class StartOptions:
     seed: int | None = None
 
 
+def free_name(root: Path, base: str) -> str:
+    """``base``, or ``base-2``, ``base-3``... if a search of that name exists under ``root``."""
+    name, n = base, 1
+    while SearchPaths(root, name).exists():
+        n += 1
+        name = f"{base}-{n}"
+    return name
+
+
 def new_record(opts: StartOptions, root: Path) -> SearchRecord:
     """Resolve options against the space file into the record written to search.json."""
     space = load_space(opts.space)
@@ -50,7 +60,7 @@ def new_record(opts: StartOptions, root: Path) -> SearchRecord:
         raw["settings"]["seed"] = opts.seed
     dataset = Path(opts.dataset or space.settings.dataset or BUNDLED_DATASET).resolve()
     sampler = opts.sampler or space.settings.sampler
-    name = check_name(opts.name or f"{Path(space.source).stem}-{sampler}")
+    name = check_name(opts.name or free_name(root, f"{Path(space.source).stem}-{sampler}"))
     return SearchRecord(
         name=name, space=raw, space_source=space.source, sampler=sampler,
         trials=opts.trials or space.settings.trials, dataset=str(dataset),
@@ -108,7 +118,8 @@ def resume(name: str, root: str | None = None, address: str | None = None) -> Se
 def _fit(tuner: Any, record: SearchRecord, paths: SearchPaths,
          grid: tuple[int, int, int]) -> SearchRecord:
     results = tuner.fit()
-    if results.num_terminated + results.num_errors < record.trials:
+    over = sum(1 for r in results if trial_over(r))
+    if over < record.trials:
         # Ctrl-C / SIGUSR1: Tune stopped and saved its state; `resume` continues
         record.status = "interrupted"
     else:
@@ -116,6 +127,13 @@ def _fit(tuner: Any, record: SearchRecord, paths: SearchPaths,
         record.status = "finished"
     save_record(paths, record)
     return record
+
+
+def trial_over(result: Any) -> bool:
+    """Whether a Tune trial ended for good: its final row (completed / infeasible), stopped by
+    ASHA (``done``) or failed. After Ctrl-C Tune stops running trials without either mark."""
+    metrics = result.metrics or {}
+    return result.error is not None or bool(metrics.get(STATUS_KEY) or metrics.get("done"))
 
 
 def finish(record: SearchRecord, grid: tuple[int, int, int]) -> None:

@@ -38,3 +38,14 @@ def test_ui_command_opens_the_search_experiment_on_its_store(tmp_path: Path) -> 
     assert url == "http://127.0.0.1:5055/#/experiments/7/runs"
     cmd, url = ui_command(None, str(tmp_path), None, "127.0.0.1", 5055)
     assert cmd[cmd.index("--backend-store-uri") + 1] == f"sqlite:///{tmp_path / 'mlflow.db'}"
+
+
+def test_unnamed_searches_get_a_free_name(tmp_path: Path) -> None:
+    from search.service import free_name
+
+    assert free_name(tmp_path, "default-tpe") == "default-tpe"
+    for name in ("default-tpe", "default-tpe-2"):
+        save_record(SearchPaths(tmp_path, name), SearchRecord(
+            name=name, space={}, space_source="x", sampler="tpe", trials=1, dataset="/d",
+            tracking_uri="sqlite:///a.db"))
+    assert free_name(tmp_path, "default-tpe") == "default-tpe-3"
