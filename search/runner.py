@@ -138,6 +138,26 @@ def restore_tuner(record: SearchRecord, paths: SearchPaths, dataset: Any) -> Any
                               restart_errored=False)
 
 
+def close_orphaned_trials(record: SearchRecord, paths: SearchPaths) -> int:
+    """Mark Optuna trials still RUNNING when the search has finished as FAIL; returns how many.
+
+    A driver killed after Optuna handed out a trial but before Tune checkpointed its searcher
+    leaves that trial RUNNING in the study, and the restored searcher never tells it. Once Tune
+    is done no trial is live, so these are orphans: failed, with the reason as a user attribute.
+    """
+    import optuna
+    from optuna.trial import TrialState
+
+    storage = optuna.storages.RDBStorage(paths.optuna_url)
+    study = optuna.load_study(study_name=record.name, storage=storage)
+    orphans = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+    for t in orphans:
+        storage.set_trial_user_attr(t._trial_id, "magvox_reason",
+                                    "handed out before the driver was killed; never run")
+        storage.set_trial_state_values(t._trial_id, TrialState.FAIL)
+    return len(orphans)
+
+
 def can_restore(paths: SearchPaths) -> bool:
     """Whether Tune wrote an experiment state that ``Tuner.restore`` can read."""
     from ray import tune

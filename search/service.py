@@ -123,6 +123,7 @@ def _fit(tuner: Any, record: SearchRecord, paths: SearchPaths,
         # Ctrl-C / SIGUSR1: Tune stopped and saved its state; `resume` continues
         record.status = "interrupted"
     else:
+        runner.close_orphaned_trials(record, paths)
         finish(record, grid)
         record.status = "finished"
     save_record(paths, record)
