@@ -155,10 +155,12 @@ def run_one(spec: RunSpec, root: Path, params: dict, *, force: bool = False) -> 
         if record["status"] != "ok":
             record["reason"] = f"SCF not converged in {gp.maxiter} iterations"
     except Exception as exc:  # the campaign goes on; the reason is kept
-        record = {**base, "status": "failed", "reason": f"{type(exc).__name__}: {exc}",
+        unconverged = "not converged" in str(exc).lower() or "Convergence" in type(exc).__name__
+        detail = str(exc) or (f"SCF not converged within maxiter={gp.maxiter} iterations"
+                              if unconverged else "no message")  # fmt: skip
+        record = {**base, "status": "unconverged" if unconverged else "failed",
+                  "reason": f"{type(exc).__name__}: {detail}",
                   "traceback": traceback.format_exc(limit=5)}  # fmt: skip
-        if "not converged" in str(exc).lower() or "Convergence" in type(exc).__name__:
-            record["status"] = "unconverged"
     _write_json(tmp / RUN_JSON, record)
     _publish(tmp, final)
     return record
