@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from models.baselines import baselines
 from models.checkpoint import load_checkpoint, save_checkpoint
 from models.data import Samples, load_samples, to_channels
+from models.device import resolve_device
 from models.metrics import metrics
 from models.net import MagNet
 from models.result import TrialResult
@@ -80,7 +81,7 @@ def _run_epoch(model, task, x, y, cache, idx_batches, optimizer=None) -> tuple[f
         total += float(loss.detach()) * len(idx)
         scores.append(score.detach())
     n = sum(len(i) for i in idx_batches)
-    return total / max(n, 1), torch.cat(scores).double().numpy()
+    return total / max(n, 1), torch.cat(scores).double().cpu().numpy()
 
 
 def _batches(idx: np.ndarray, size: int, seed: int | None) -> list[torch.Tensor]:
@@ -166,6 +167,7 @@ def run_trial(
     *,
     on_epoch: OnEpoch | None = None,
     checkpoint_dir: str | Path | None = None,
+    device: str | torch.device | None = "auto",
 ) -> TrialResult:
     """Train and evaluate one configuration; resume from ``checkpoint_dir`` if it holds one.
 
@@ -175,17 +177,24 @@ def run_trial(
         on_epoch: called as on_epoch(record) after each epoch with its metrics (incl.
             ``epoch``, 1-based); return True to stop early.
         checkpoint_dir: folder for an atomic checkpoint after every epoch (None: none written).
+        device: ``auto`` (the first visible CUDA GPU, else the CPU), ``cpu``, ``cuda[:N]``.
+            The inputs, their cached spectra and the model live there; results come back on
+            the CPU. Checkpoints load on any device.
     Returns:
         TrialResult with per-epoch history, final validation metrics, baselines on the same
         split and the first-layer filters. A diverging loss (NaN/inf) stops the trial and sets
         ``diverged``; it does not raise.
     """
+    where = resolve_device(device)
     config, samples, train, val, x = _prepare(config, dataset)
+    x = x.to(where)
     torch.manual_seed(config.seed)
-    model = MagNet(config.model_config(), samples.grid)
+    model = MagNet(config.model_config(), samples.grid).to(where)
     optimizer = make_optimizer(config, model)
     done, history = _resume(config, model, optimizer, checkpoint_dir)
-    data = (x, _Targets(samples, config.task, train), SpectrumCache(model, x), train, val)
+    targets = _Targets(samples, config.task, train)
+    targets.t = targets.t.to(where)
+    data = (x, targets, SpectrumCache(model, x), train, val)
     start, diverged, stopped = time.perf_counter(), False, False
     for epoch in range(done, config.epochs):
         record = _epoch(config, model, optimizer, data, epoch)
@@ -200,9 +209,11 @@ def run_trial(
         if diverged or stopped:
             break
     return TrialResult(
-        config=config, history=history, state_dict=model.state_dict(),
+        config=config, history=history,
+        state_dict={k: v.detach().cpu() for k, v in model.state_dict().items()},
         baselines=baselines(config.task, samples.composites, samples.y, train, val),
-        filters=model.filters(0).numpy(), train_composites=[samples.composites[i] for i in train],
+        filters=model.filters(0).cpu().numpy(),
+        train_composites=[samples.composites[i] for i in train],
         val_composites=[samples.composites[i] for i in val], dropped=samples.dropped,
         resumed_from=done, diverged=diverged, stopped_early=stopped,
         seconds=time.perf_counter() - start,

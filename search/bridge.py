@@ -25,13 +25,15 @@ def trial_config(fields: dict[str, Any]) -> Any:
     return TrialConfig.from_dict(fields)
 
 
-def estimated_memory_mb(config: Any, grid: tuple[int, int, int]) -> float | None:
-    """Training memory of one trial per models' estimate (MB), or None if models has none."""
+def estimated_memory_mb(config: Any, grid: tuple[int, int, int],
+                        n_samples: int = 62) -> float | None:
+    """Training memory of one trial on ``n_samples`` inputs per models' estimate (MB), or None
+    if models has none."""
     try:
         from models import estimate
     except ImportError:
         return None
-    report = estimate.estimate(config, grid)
+    report = estimate.estimate(config, grid, n_samples=n_samples)
     value = getattr(report, "train_memory_mb", None)
     if value is None and isinstance(report, dict):
         value = report.get("train_memory_mb")
@@ -39,8 +41,11 @@ def estimated_memory_mb(config: Any, grid: tuple[int, int, int]) -> float | None
 
 
 def infeasible_reason(fields: dict[str, Any], grid: tuple[int, int, int],
-                      max_memory_mb: float) -> str | None:
+                      max_memory_mb: float, n_samples: int = 62) -> str | None:
     """None if the trial can run on ``grid`` within ``max_memory_mb``, else why not.
+
+    ``n_samples`` is the number of inputs the trial holds in memory (the dataset's samples of the
+    trial's DFT configuration).
 
     The reason names the field (``kernel_sizes[0]: kernel 80 is larger than its input ...``).
     """
@@ -51,7 +56,7 @@ def infeasible_reason(fields: dict[str, Any], grid: tuple[int, int, int],
         validate(config, grid)
     except (ConfigError, KeyError, TypeError, ValueError) as exc:
         return str(exc)
-    memory = estimated_memory_mb(config, grid)
+    memory = estimated_memory_mb(config, grid, n_samples)
     if memory is not None and memory > max_memory_mb:
         return (f"memory: estimated {memory:.0f} MB for training exceeds "
                 f"settings.max_memory_mb = {max_memory_mb:.0f} MB")
@@ -59,13 +64,13 @@ def infeasible_reason(fields: dict[str, Any], grid: tuple[int, int, int],
 
 
 def run(fields: dict[str, Any], dataset: Any, on_epoch: Callable[[dict[str, float]], None],
-        checkpoint_dir: Path | None = None) -> Any:
+        checkpoint_dir: Path | None = None, device: str = "cpu") -> Any:
     """Train one trial with models' ``run_trial`` (resuming from ``checkpoint_dir`` if it holds
-    a checkpoint); ``dataset`` is a path or ``search.data.SharedDataset``."""
+    a checkpoint) on ``device``; ``dataset`` is a path or ``search.data.SharedDataset``."""
     from models.train import run_trial
 
     return run_trial(trial_config(fields), dataset, on_epoch=on_epoch,
-                     checkpoint_dir=checkpoint_dir)
+                     checkpoint_dir=checkpoint_dir, device=device)
 
 
 def summarize(result: Any) -> dict[str, Any]:

@@ -43,6 +43,10 @@ class SharedDataset:
             raise ValueError(f"shared dataset keeps the training grid only, not {grid!r}")
         return self.spins[sample_id]
 
+    def samples_per_configuration(self) -> dict[str, int]:
+        """DFT configuration -> number of samples kept (what a trial holds in memory)."""
+        return {str(k): int(v) for k, v in self.index["configuration"].value_counts().items()}
+
     @property
     def nbytes(self) -> int:
         """Bytes held by the density arrays."""

@@ -46,24 +46,29 @@ def connect(address: str | None, num_cpus: int | None = None) -> None:
 class FeasibilityCheck:
     """Picklable check run on the driver for each suggestion: models' validate and estimate."""
 
-    def __init__(self, space: dict[str, Any], grid: tuple[int, int, int], max_mb: float) -> None:
+    def __init__(self, space: dict[str, Any], grid: tuple[int, int, int], max_mb: float,
+                 samples: dict[str, int] | None = None) -> None:
         self.space, self.grid, self.max_mb = space, tuple(grid), max_mb
+        self.samples = dict(samples or {})  # DFT configuration -> samples in the dataset
 
     def __call__(self, config: dict[str, Any]) -> str | None:
         fields = trial_dict(space_from_dict(self.space), config)
-        return bridge.infeasible_reason(fields, self.grid, self.max_mb)
+        n = getattr(self, "samples", {}).get(str(fields.get("configuration", "FM")), 62)
+        return bridge.infeasible_reason(fields, self.grid, self.max_mb, n)
 
 
-def build_searcher(record: SearchRecord, paths: SearchPaths, grid: tuple[int, int, int]) -> Any:
+def build_searcher(record: SearchRecord, paths: SearchPaths, grid: tuple[int, int, int],
+                   samples: dict[str, int] | None = None) -> Any:
     """OptunaSearch (define-by-run space, random or TPE, SQLite study) behind the feasibility
     check, optionally behind Ray's ConcurrencyLimiter."""
     import optuna
     from ray.tune.search import ConcurrencyLimiter
-    from ray.tune.search.optuna import OptunaSearch
+
+    from search.optuna_searcher import LazySaveOptunaSearch
 
     space = space_from_dict(record.space)
     s = space.settings
-    optuna_search = OptunaSearch(
+    optuna_search = LazySaveOptunaSearch(
         space=define_by_run(space), metric=s.metric, mode=s.mode,
         sampler=make_sampler(record.sampler, s.seed), study_name=record.name,
         storage=optuna.storages.RDBStorage(paths.optuna_url),
@@ -71,8 +76,8 @@ def build_searcher(record: SearchRecord, paths: SearchPaths, grid: tuple[int, in
     )
     recorder = MlflowInfeasibleRecorder(record.tracking_uri, record.experiment_id,
                                         record.parent_run_id)
-    searcher = FeasibleSearch(optuna_search, FeasibilityCheck(record.space, grid,
-                                                              s.max_memory_mb), recorder)
+    check = FeasibilityCheck(record.space, grid, s.max_memory_mb, samples)
+    searcher = FeasibleSearch(optuna_search, check, recorder)
     if s.max_concurrent > 0:
         return ConcurrencyLimiter(searcher, max_concurrent=s.max_concurrent)
     return searcher
@@ -112,9 +117,10 @@ def new_tuner(record: SearchRecord, paths: SearchPaths, dataset: Any,
     # final row (artifacts, baselines) is reported after its last epoch.
     scheduler = ASHAScheduler(time_attr="epoch", max_t=epochs_of(space) + 1,
                               grace_period=s.grace_epochs, reduction_factor=s.reduction_factor)
+    searcher = build_searcher(record, paths, grid, dataset.samples_per_configuration())
     tune_config = tune.TuneConfig(
         metric=s.metric, mode=s.mode, num_samples=record.trials,
-        search_alg=build_searcher(record, paths, grid), scheduler=scheduler,
+        search_alg=searcher, scheduler=scheduler,
         reuse_actors=True,  # keep worker processes (torch imported) from trial to trial
     )
     run_config = tune.RunConfig(

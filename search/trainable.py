@@ -31,10 +31,13 @@ def train(config: dict[str, Any], *, space: dict[str, Any], dataset: Any,
         cpus: CPUs Ray gave the trial; torch uses as many threads.
         checkpoint_every_s: shortest time between two per-epoch checkpoints handed to Tune.
     """
+    import ray
     import torch
     from ray import tune
 
     torch.set_num_threads(max(1, int(cpus)))
+    # Ray shows the trial only the GPUs (or GPU fraction) it reserved: train there if any
+    device = "cuda" if ray.get_gpu_ids() else "cpu"
     fields = trial_dict(space_from_dict(space), config)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="magvox-ckpt-") as ckpt:
@@ -54,7 +57,8 @@ def train(config: dict[str, Any], *, space: dict[str, Any], dataset: Any,
             tune.report(dict(record), checkpoint=checkpoint)
 
         try:
-            result = bridge.run(fields, dataset, on_epoch, checkpoint_dir=Path(ckpt))
+            result = bridge.run(fields, dataset, on_epoch, checkpoint_dir=Path(ckpt),
+                                device=device)
         except bridge.ConfigError as exc:  # a check that needs the data itself
             tune.report({"epoch": 0, STATUS_KEY: "infeasible", "reason": str(exc)})
             return

@@ -38,6 +38,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_config_arguments(parser)
     parser.add_argument("--out", type=Path, help="folder for checkpoints and trial.json")
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
+    parser.add_argument("--device", default="auto",
+                        help="auto (a visible CUDA GPU, else the CPU), cpu, cuda or cuda:N")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
 
 
@@ -80,7 +82,8 @@ def run(args: argparse.Namespace) -> int:
         config = trial_config(args)
         if not Path(args.dataset).exists():
             raise FileNotFoundError(f"dataset {args.dataset} not found (make it with magvox prep)")
-        result = run_trial(config, args.dataset, on_epoch=_progress, checkpoint_dir=args.out)
+        result = run_trial(config, args.dataset, on_epoch=_progress, checkpoint_dir=args.out,
+                           device=args.device)
     except (ConfigError, KeyError, ValueError, FileNotFoundError) as exc:
         print(f"magvox train: {exc}", file=sys.stderr)
         return 2

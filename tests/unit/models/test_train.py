@@ -111,3 +111,25 @@ def test_trains_from_a_zarr_store_written_by_data_prep(tmp_path):
     result = run_trial({**BASE, "epochs": 2, "lr": 0.5}, path)
     assert len(result.train_composites) + len(result.val_composites) == 12
     assert TrialConfig.from_dict(result.config.to_dict()) == result.config
+
+
+def test_device_choice(fake_dataset):
+    from models.device import resolve_device
+
+    assert resolve_device("cpu") == torch.device("cpu")
+    assert resolve_device(None) == resolve_device("auto")
+    with pytest.raises(ValueError, match="not one of"):
+        resolve_device("tpu")
+    cpu = run_trial(BASE, fake_dataset, device="cpu")
+    if not torch.cuda.is_available():
+        assert resolve_device("auto") == torch.device("cpu")
+        with pytest.raises(ValueError, match="sees no CUDA"):
+            run_trial(BASE, fake_dataset, device="cuda")
+        return
+    # on a GPU machine: the same trial on the GPU gives the CPU's numbers (float32 FFT, cuDNN)
+    gpu = run_trial(BASE, fake_dataset, device="cuda")
+    assert gpu.filters.dtype == np.float32 and isinstance(gpu.filters, np.ndarray)
+    assert all(v.device.type == "cpu" for v in gpu.state_dict.values())
+    np.testing.assert_allclose(gpu.filters, cpu.filters, atol=1e-3)
+    for a, b in zip(cpu.history, gpu.history, strict=True):
+        assert math.isclose(a["train_loss"], b["train_loss"], rel_tol=1e-3, abs_tol=1e-4)

@@ -55,3 +55,17 @@ def test_too_many_infeasible_draws_raise_with_advice() -> None:
 def test_train_command_reproduces_the_fields() -> None:
     cmd = train_command({"preset": "seed-small", "kernel_sizes": (5, 3), "lr": 0.5})
     assert cmd == "magvox train --preset seed-small --set 'kernel_sizes=[5,3]' --set lr=0.5"
+
+
+def test_memory_check_counts_the_dataset_samples_of_the_trial_configuration() -> None:
+    from search.runner import FeasibilityCheck
+    from search.space import load_space
+
+    raw = load_space("default").to_dict()
+    raw.update(fixed={"preset": "seed-base", "target": "ground_state"}, params={})
+    grid = (60, 60, 120)
+    small = FeasibilityCheck(raw, grid, 4000, {"FM": 10, "AFM-Neel": 5000})
+    assert small({}) is None  # seed-base holds 10 FM samples: ~1.2 GB
+    big = FeasibilityCheck(raw, grid, 4000, {"FM": 5000})
+    reason = big({})
+    assert reason is not None and "exceeds settings.max_memory_mb = 4000 MB" in reason
