@@ -104,6 +104,27 @@ def _failures(records: pd.DataFrame) -> str:
                      for r in bad.itertuples())  # fmt: skip
 
 
+def _common_parameters(records: pd.DataFrame) -> tuple[dict, str]:
+    """The parameters most converged runs share, and a list of the runs that differ (re-runs
+    with a gentler SCF mixer or more iterations, say)."""
+    from data_prep.gpaw_engine import GpawParameters
+
+    ok = records[records["status"] == "ok"]
+    # records written before a parameter existed ran with its default
+    full = ok["parameters"].map(lambda p: GpawParameters.from_dict(p).as_dict())
+    keys = full.map(lambda p: json.dumps(p, sort_keys=True))
+    common = keys.mode().iloc[0]
+    others = [f"- {r.composite} {r.configuration}: " + ", ".join(
+                  f"{k} = {v}" for k, v in sorted(p.items()) if json.loads(common).get(k) != v)
+              for r, p, key in zip(ok.itertuples(), full, keys, strict=True) if key != common]
+    if others:
+        text = ("Runs with other settings (the converged energy and density do not depend on "
+                "them):\n" + "\n".join(others))
+    else:
+        text = "Every converged run used these parameters."
+    return json.loads(common), text
+
+
 def _consistency(records: pd.DataFrame) -> str:
     ok = records[records["status"] == "ok"]
     dm = (ok["moment_integrated_uB"] - ok["moment_uB"]).abs().max()
@@ -128,6 +149,7 @@ def render_card(
     labels = ds.labels.sort_values("composite")
     records = load_records(campaign)
     params = records[records["status"] == "ok"].iloc[0]
+    common, deviations = _common_parameters(records)
     png = Path(dataset).parent / png_name
     hist = moment_histogram(labels["moment_uB"].dropna().to_numpy(), png)
     n_ok = int((records["status"] == "ok").sum())
@@ -149,8 +171,9 @@ single run from its recorded parameters. The run records (energies, per-site mom
 GPAW logs, structures) are in `data/campaign/`; the densities themselves are in the dataset.
 
 ## Engine and parameters
-{params["engine_version"]}, parameters `{json.dumps(params["parameters"])}`: spin-polarized,
+{params["engine_version"]}, parameters `{json.dumps(common)}`: spin-polarized,
 initial moments on the A sites only (Cr 3 uB, others by element, at least 1 uB).
+{deviations}
 
 ## Approximations: how far to trust it
 {APPROXIMATIONS}

@@ -41,6 +41,10 @@ class GpawParameters:
             written. Costs 10-50 SCF cycles; 0.05 is a usual choice.
         relax_steps: BFGS step limit; a relaxation that does not reach relax_fmax is recorded
             (``relax_converged`` False) but still used.
+        mixer_beta: None (GPAW's default density mixer) or the Pulay mixing fraction of a gentler
+            mixer (e.g. 0.02, with 8 old densities kept) for SCF cycles that slosh between
+            magnetic states, such as Neel starts with Fe or Co on A2.
+        extra: further GPAW keyword arguments (Python API only).
     """
 
     basis: str = "dzp"
@@ -53,6 +57,7 @@ class GpawParameters:
     energy_tol_eV: float = 5e-4
     relax_fmax: float | None = None
     relax_steps: int = 50
+    mixer_beta: float | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -107,6 +112,9 @@ def run_gpaw(atoms: Any, moments: np.ndarray, params: GpawParameters, workdir: P
     from gpaw import GPAW, LCAO, FermiDirac
 
     spinpol = bool(np.any(moments != 0))
+    extra = dict(params.extra)
+    if params.mixer_beta is not None:
+        extra.setdefault("mixer", {"beta": float(params.mixer_beta), "nmaxold": 8, "weight": 100.0})
     atoms = atoms.copy()
     atoms.set_initial_magnetic_moments(moments)
     start = time.perf_counter()
@@ -114,7 +122,7 @@ def run_gpaw(atoms: Any, moments: np.ndarray, params: GpawParameters, workdir: P
         mode=LCAO(), basis=params.basis, xc=params.xc, h=params.h, kpts=_kpts_for(atoms, params),
         spinpol=spinpol, occupations=FermiDirac(params.smearing_eV), maxiter=params.maxiter,
         convergence={"energy": params.energy_tol_eV}, txt=str(workdir / "gpaw.txt"),
-        **params.extra,
+        **extra,
     )  # fmt: skip
     atoms.calc = calc
     relax = _relax(atoms, params, workdir) if params.relax_fmax else {}

@@ -25,13 +25,15 @@ import yaml
 from search import service
 from search.space import load_space
 
-CONFIGS = {  # label -> TrialConfig fields of the identical trials
-    "default-space trial (1 conv 2x5^3 stride 2, pool 2, 3 epochs)": {
+CONFIGS = {  # label -> (TrialConfig fields of the identical trials, trials in the search)
+    "default-space trial (1 conv 2x5^3 stride 2, pool 2, 3 epochs)": ({
         "preset": "seed-base", "conv_filters": [2], "kernel_sizes": [5], "strides": [2],
         "pool_sizes": [2], "lr": 0.1, "batch_size": 10, "padding": "valid", "epochs": 3,
-        "tiling": [1, 1, 1], "backend": "auto", "momentum": 0.9},
-    "seed-small trial (3x5^3, pool 2, 5x3^3, pool 2, dense 12; 5 epochs, untiled)": {
-        "preset": "seed-small", "epochs": 5, "tiling": [1, 1, 1], "backend": "auto"},
+        "tiling": [1, 1, 1], "backend": "auto", "momentum": 0.9}, 6),
+    "seed-small trial (3x5^3, pool 2, 5x3^3, pool 2, dense 12; 5 epochs, untiled)": ({
+        "preset": "seed-small", "epochs": 5, "tiling": [1, 1, 1], "backend": "auto"}, 5),
+    "Table 2 base model (3x40^3 FFT on the 2x2-tiled input, pool 2; 2 epochs)": ({
+        "preset": "seed-base", "epochs": 2, "lr": 0.1, "backend": "fft"}, 3),
 }
 
 
@@ -52,7 +54,7 @@ def bare_trial_s(dataset: Any, fields: dict[str, Any], repeats: int) -> float:
     from search import bridge
 
     torch.set_num_threads(1)
-    bridge.run(fields, dataset, lambda r: None)  # warm-up: imports, allocator
+    bridge.run({**fields, "epochs": 1}, dataset, lambda r: None)  # warm-up: imports, allocator
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
@@ -80,7 +82,7 @@ def overhead(dataset_path: str, root: Path, fields: dict[str, Any], target: str,
     start = time.perf_counter()
     shared = load_shared(dataset_path)
     load_s = time.perf_counter() - start
-    bare = bare_trial_s(shared, {**fields, "target": target}, repeats=3)
+    bare = bare_trial_s(shared, {**fields, "target": target}, repeats=min(3, trials))
     name = f"bench-overhead-{len(list(root.glob('bench-overhead-*')))}"
     start = time.perf_counter()
     service.start(service.StartOptions(space=str(_fixed_space(root, fields, target, trials)),
@@ -165,8 +167,8 @@ def run_bench(dataset: str, out: Path, trials: int = 8, seeds: int = 3,
     """Run all measurements in a throw-away searches root; append the section to ``out``."""
     with tempfile.TemporaryDirectory(prefix="magvox-bench-") as tmp:
         root = Path(tmp)
-        ovs = {label: overhead(dataset, root, fields, target)
-               for label, fields in CONFIGS.items()}
+        ovs = {label: overhead(dataset, root, fields, target, n)
+               for label, (fields, n) in CONFIGS.items()}
         tph = trials_per_hour(dataset, root, trials)
         cmp = tpe_vs_random(dataset, root, trials, list(range(seeds)), target)
     text = markdown(ovs, tph, cmp, trials, dataset, target)

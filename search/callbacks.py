@@ -66,6 +66,10 @@ class MlflowTrialCallback(Callback):
         last = trial.last_result or {}
         status = last.get(STATUS_KEY) or "pruned"
         run_id = self.run_id(trial)
+        if tracking.run_status(self.mlf, run_id) == status:
+            # a trial restored from its final checkpoint after a driver kill reports its final
+            # row again: it is in MLflow already
+            return
         if status == "completed":
             final = {k: v for k, v in tracking.numeric_metrics(last).items()
                      if k.startswith(FINAL_PREFIXES)}

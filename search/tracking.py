@@ -111,6 +111,11 @@ def trial_run(mlf: Any, experiment_id: str, parent_run_id: str, trial_id: str) -
     return mlf.create_run(experiment_id, run_name=trial_id, tags=tags).info.run_id
 
 
+def run_status(mlf: Any, run_id: str) -> str | None:
+    """The run's magvox status tag (one of STATUSES), or None if it has none."""
+    return mlf.get_run(run_id).data.tags.get(STATUS_TAG)
+
+
 def finish_run(mlf: Any, run_id: str, status: str, reason: str | None = None) -> None:
     """Tag the run's magvox status (and reason) and end it with the matching MLflow status."""
     if status not in STATUSES:

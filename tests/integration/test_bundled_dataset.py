@@ -68,3 +68,38 @@ def test_bundled_dataset_has_labels_for_every_finished_composite(bundled_dataset
     spin = ds.spin(row["sample_id"])
     assert spin.shape == (60, 60, 120)
     assert spin.sum() * row["volume_A3"] / spin.size == pytest.approx(6.0, abs=0.1)
+
+
+def test_the_card_describes_the_committed_dataset(bundled_dataset, tmp_path):
+    import copy
+
+    import pandas as pd
+
+    from data_prep.card import _common_parameters, load_records, render_card
+    from data_prep.dataset import open_dataset
+
+    text, _ = render_card(bundled_dataset, CAMPAIGN)
+    committed = (REPO / "data" / "README.md").read_text()
+    assert text == committed, "data/README.md is stale: run `make dataset`"
+    labels = open_dataset(bundled_dataset).labels
+    counts = labels["ground_state"].value_counts()
+    missing = int(labels["ground_state"].isna().sum())
+    assert (f"| `ground_state` | {counts.get(0, 0)} | {counts.get(1, 0)} | {missing} |"
+            in text)
+    table = text.split("## All composites")[1]
+    for composite in labels["composite"]:
+        assert f"| {composite} |" in table
+    failed = [r for r in records() if r["status"] != "ok"]
+    section = text.split("## Failed or unconverged runs")[1].split("##")[0]
+    for r in failed:
+        assert f"{r['composite']} {r['configuration']}" in section
+    assert bool(failed) == ("None: every run converged." not in section)
+    # a re-run with other SCF settings is named with what differs
+    recs = load_records(CAMPAIGN)
+    ok = recs[recs["status"] == "ok"]
+    changed = ok.iloc[[0]].copy()
+    changed.at[changed.index[0], "parameters"] = {**copy.deepcopy(ok.iloc[0]["parameters"]),
+                                                  "maxiter": 777}
+    _, deviations = _common_parameters(pd.concat([ok, changed]))
+    assert f"{changed.iloc[0]['composite']} {changed.iloc[0]['configuration']}: maxiter = 777" \
+        in deviations

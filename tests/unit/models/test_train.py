@@ -133,3 +133,11 @@ def test_device_choice(fake_dataset):
     np.testing.assert_allclose(gpu.filters, cpu.filters, atol=1e-3)
     for a, b in zip(cpu.history, gpu.history, strict=True):
         assert math.isclose(a["train_loss"], b["train_loss"], rel_tol=1e-3, abs_tol=1e-4)
+
+
+def test_a_finished_trial_resumed_from_its_last_checkpoint_trains_nothing(fake_dataset, tmp_path):
+    whole = run_trial(BASE, fake_dataset, checkpoint_dir=tmp_path)
+    epochs = []
+    again = run_trial(BASE, fake_dataset, checkpoint_dir=tmp_path, on_epoch=epochs.append)
+    assert epochs == [] and again.resumed_from == 3 and again.history == whole.history
+    assert np.array_equal(again.filters, whole.filters)

@@ -61,3 +61,19 @@ def test_a_restored_callback_finds_the_same_run(tmp_path: Path) -> None:
     again = pickle.loads(pickle.dumps(cb))  # as Tuner.restore gets it
     again.on_trial_start(0, [], trial)  # params already logged: no error
     assert again.run_id(trial) == first
+
+
+def test_a_completed_trial_reported_again_after_a_restore_is_logged_once(tmp_path: Path) -> None:
+    import pickle
+
+    cb, mlf, _ = setup(tmp_path)
+    trial = FakeTrial("d", last_result={"trial_status": "completed", "epoch": 2,
+                                        "final_val_loss": 0.25, "train_s": 1.5})
+    cb.on_trial_start(0, [], trial)
+    cb.on_trial_complete(0, [], trial)
+    again = pickle.loads(pickle.dumps(cb))  # the driver was killed before Tune saved the end
+    again.on_trial_start(0, [], trial)
+    again.on_trial_complete(0, [], trial)  # resumed from its final checkpoint: same final row
+    run_id = cb.run_id(trial)
+    assert mlf.get_run(run_id).data.tags[tracking.STATUS_TAG] == "completed"
+    assert len(mlf.get_metric_history(run_id, "final_val_loss")) == 1
