@@ -45,28 +45,44 @@ def axis_means(kernel: np.ndarray) -> list[np.ndarray]:
 def plot_filter(filt: np.ndarray, title: str, path: Path) -> None:
     """One figure: rows = input channels, columns = mean along a, b, c (shared colour scale).
 
-    Axis ticks are left out: they cost most of matplotlib's drawing time, and a trial's pictures
-    are made inside the trial (measured in the service overhead, BENCHMARKS.md).
+    Args:
+        filt: one filter's kernels, shape (channels, kx, ky, kz), along a, b, c.
+        title: the figure title.
+        path: the PNG to write.
+
+    All panels go on one bare Axes (images placed by extent, labels as text): axes and ticks
+    are what costs matplotlib time, and a trial's pictures are part of the service overhead
+    (BENCHMARKS.md). The colour scale spans the projections, not the raw weights, so the
+    pattern stays visible.
     """
     from matplotlib.figure import Figure
+    from matplotlib.patches import Rectangle
 
     channels = filt.shape[0]
     names = CHANNEL_NAMES.get(channels, tuple(f"ch{c}" for c in range(channels)))
-    vmax = float(np.abs(filt).max()) or 1.0
+    panels = [[proj.T for proj in axis_means(filt[c])] for c in range(channels)]  # (rows, cols)
+    vmax = max(float(np.abs(p).max()) for row in panels for p in row) or 1.0
+    k = max(max(p.shape) for row in panels for p in row)
+    pitch, pad = 1.55 * k, 0.06 * k
     fig = Figure(figsize=(7.5, 2.4 * channels + 0.4))
-    axes = fig.subplots(channels, 3, squeeze=False)
-    for c in range(channels):
-        for i, proj in enumerate(axis_means(filt[c])):
-            ax = axes[c][i]
-            image = ax.imshow(proj.T, origin="lower", cmap="RdBu_r", vmin=-vmax, vmax=vmax,
-                              interpolation="nearest")
-            ax.set_xticks([])
-            ax.set_yticks([])
-            ax.set_title(f"{names[c]}, mean along {AXES[i]}", fontsize=8)
-            others = [a for j, a in enumerate(AXES) if j != i]
-            ax.set_xlabel(others[0], fontsize=8, labelpad=1)
-            ax.set_ylabel(others[1], fontsize=8, labelpad=1)
-    fig.colorbar(image, ax=axes, shrink=0.8, label="weight")
+    ax = fig.add_axes((0.03, 0.03, 0.8, 0.86))
+    ax.set_axis_off()
+    for c, row in enumerate(panels):
+        y0 = (channels - 1 - c) * pitch
+        for i, proj in enumerate(row):
+            x0, (ny, nx) = i * pitch, proj.shape
+            image = ax.imshow(proj, origin="lower", extent=(x0, x0 + nx, y0, y0 + ny),
+                              cmap="RdBu_r", vmin=-vmax, vmax=vmax, interpolation="nearest")
+            ax.add_patch(Rectangle((x0, y0), nx, ny, fill=False, linewidth=0.8))
+            across, up = (a for j, a in enumerate(AXES) if j != i)
+            ax.text(x0 + nx / 2, y0 + ny + pad, f"{names[c]}, mean along {AXES[i]}",
+                    ha="center", va="bottom", fontsize=8)
+            ax.text(x0 + nx / 2, y0 - pad, across, ha="center", va="top", fontsize=8)
+            ax.text(x0 - pad, y0 + ny / 2, up, ha="right", va="center", fontsize=8)
+    ax.set_xlim(-0.25 * k, 2 * pitch + k)
+    ax.set_ylim(-0.3 * k, (channels - 1) * pitch + 1.3 * k)
+    ax.set_aspect("equal")
+    fig.colorbar(image, ax=ax, shrink=0.8, label="weight, mean along the axis")
     fig.suptitle(title)
     fig.savefig(path, dpi=80)
 

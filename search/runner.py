@@ -29,8 +29,8 @@ from search.state import TUNE_NAME, SearchPaths, SearchRecord
 # the number of trials.
 EXPERIMENT_SAVE_S = "1"
 os.environ.setdefault("TUNE_GLOBAL_CHECKPOINT_S", EXPERIMENT_SAVE_S)
-# MLflow is the search's record; Tune's own JSON, CSV and TensorBoard files per trial would only
-# duplicate it, at a write per result.
+# MLflow is the search's record; of Tune's own per-trial files only result.json is kept (Tune's
+# ResultGrid reads it), not the CSV and TensorBoard copies (new_tuner adds the JSON logger).
 os.environ.setdefault("TUNE_DISABLE_AUTO_CALLBACK_LOGGERS", "1")
 os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "0")
 
@@ -119,6 +119,7 @@ def new_tuner(record: SearchRecord, paths: SearchPaths, dataset: Any,
               grid: tuple[int, int, int]) -> Any:
     """A fresh Tuner for ``record``: trials, searcher, ASHA, MLflow callback, storage."""
     from ray import tune
+    from ray.tune.logger import JsonLoggerCallback
     from ray.tune.schedulers import ASHAScheduler
 
     space = space_from_dict(record.space)
@@ -136,7 +137,7 @@ def new_tuner(record: SearchRecord, paths: SearchPaths, dataset: Any,
     run_config = tune.RunConfig(
         name=TUNE_NAME, storage_path=str(paths.folder),
         callbacks=[MlflowTrialCallback(record.tracking_uri, record.experiment_id,
-                                       record.parent_run_id)],
+                                       record.parent_run_id), JsonLoggerCallback()],
         failure_config=tune.FailureConfig(max_failures=0),
         # keep only a trial's latest checkpoint; each one forces an experiment-state save
         checkpoint_config=tune.CheckpointConfig(num_to_keep=1),
