@@ -36,7 +36,8 @@ class MlflowTrialCallback(Callback):
         return {k: v for k, v in self.__dict__.items() if k not in ("_client", "_runs")}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state, _client=None, _runs={})
+        # unpickled = restored with an interrupted search: its trials may have runs already
+        self.__dict__.update(state, _client=None, _runs={}, _restored=True)
 
     @property
     def mlf(self) -> Any:
@@ -48,12 +49,15 @@ class MlflowTrialCallback(Callback):
         """The MLflow run of ``trial`` (found by tag or created, then cached)."""
         if trial.trial_id not in self._runs:
             self._runs[trial.trial_id] = tracking.trial_run(
-                self.mlf, self.experiment_id, self.parent_run_id, trial.trial_id
+                self.mlf, self.experiment_id, self.parent_run_id, trial.trial_id,
+                look_up=getattr(self, "_restored", False),
             )
         return self._runs[trial.trial_id]
 
     def on_trial_start(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
-        tracking.log_params(self.mlf, self.run_id(trial), dict(trial.config))
+        fresh = trial.trial_id not in self._runs and not getattr(self, "_restored", False)
+        tracking.log_params(self.mlf, self.run_id(trial), dict(trial.config),
+                            logged=set() if fresh else None)
 
     def on_trial_result(self, iteration: int, trials: list, trial: Any, result: dict,
                         **info: Any) -> None:

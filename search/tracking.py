@@ -61,11 +61,13 @@ def flat_params(params: dict[str, Any]) -> dict[str, str]:
     return out
 
 
-def log_params(mlf: Any, run_id: str, params: dict[str, Any]) -> None:
-    """Log params in one batch, skipping keys already logged (a resumed run)."""
+def log_params(mlf: Any, run_id: str, params: dict[str, Any],
+               logged: set[str] | None = None) -> None:
+    """Log params in batches, skipping keys already logged (a resumed run); ``logged`` (the keys
+    the run has, e.g. none for a run just created) spares reading the run."""
     from mlflow.entities import Param
 
-    have = mlf.get_run(run_id).data.params
+    have = mlf.get_run(run_id).data.params if logged is None else logged
     todo = [Param(k, v) for k, v in flat_params(params).items() if k not in have]
     for i in range(0, len(todo), 100):
         mlf.log_batch(run_id, params=todo[i : i + 100])
@@ -102,9 +104,11 @@ def find_trial_run(mlf: Any, experiment_id: str, trial_id: str) -> str | None:
     return runs[0].info.run_id if runs else None
 
 
-def trial_run(mlf: Any, experiment_id: str, parent_run_id: str, trial_id: str) -> str:
-    """The run of trial ``trial_id``, nested under the parent run; created if missing."""
-    run_id = find_trial_run(mlf, experiment_id, trial_id)
+def trial_run(mlf: Any, experiment_id: str, parent_run_id: str, trial_id: str,
+              look_up: bool = True) -> str:
+    """The run of trial ``trial_id``, nested under the parent run; created if missing (with
+    ``look_up`` False: created without searching, for a trial that cannot have one yet)."""
+    run_id = find_trial_run(mlf, experiment_id, trial_id) if look_up else None
     if run_id:
         return run_id
     tags = {TRIAL_TAG: trial_id, STATUS_TAG: "running", "mlflow.parentRunId": parent_run_id}
