@@ -118,8 +118,11 @@ def _common_parameters(records: pd.DataFrame) -> tuple[dict, str]:
                   f"{k} = {v}" for k, v in sorted(p.items()) if json.loads(common).get(k) != v)
               for r, p, key in zip(ok.itertuples(), full, keys, strict=True) if key != common]
     if others:
-        text = ("Runs with other settings (the converged energy and density do not depend on "
-                "them):\n" + "\n".join(others))
+        text = ("Runs with other settings: both runs of a composite whose SCF did not converge "
+                "with the common settings, redone together with the settings named, so that "
+                "its labels compare like with like. A wider smearing can change the moments of "
+                "itinerant magnets (Fe, Co on A2) noticeably; read those rows with that in "
+                "mind.\n" + "\n".join(others))
     else:
         text = "Every converged run used these parameters."
     return json.loads(common), text

@@ -86,6 +86,18 @@ def write_sample(
     return True
 
 
+def remove_sample(path: str | Path, sample_id: str) -> None:
+    """Take a sample out of the store atomically (renamed out of ``samples/``, then deleted)."""
+    path = Path(path)
+    final = path / "samples" / sample_id
+    if not final.exists():
+        return
+    doomed = path / _TMP / f"{sample_id}.removed-{uuid.uuid4().hex[:8]}"
+    doomed.parent.mkdir(parents=True, exist_ok=True)
+    os.rename(final, doomed)
+    shutil.rmtree(doomed, ignore_errors=True)
+
+
 def sample_rows(path: str | Path) -> list[dict]:
     """The attrs of every complete sample (read straight from each group's zarr.json)."""
     samples = Path(path) / "samples"

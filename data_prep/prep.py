@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from data_prep.dataset import create_store, rebuild_tables, sample_rows
+from data_prep.dataset import create_store, rebuild_tables, remove_sample, sample_rows
 from data_prep.discover import DEFAULT_PATTERN, Source, discover
 from data_prep.regrid import TRAIN_GRID
 from data_prep.sample import PrepOptions, process_source
@@ -24,13 +24,15 @@ EXIT_REJECTED = 3
 
 @dataclass
 class PrepReport:
-    """What a prep run did. rejected: (path, reason) pairs; elapsed_s: wall time, s."""
+    """What a prep run did. rejected: (path, reason) pairs; replaced: ids of samples removed
+    because their source file was re-run with other content; elapsed_s: wall time, s."""
 
     out: Path
     found: int = 0
     added: list[str] = field(default_factory=list)
     existing: int = 0
     rejected: list[tuple[str, str]] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)
     samples: int = 0
     composites: int = 0
     elapsed_s: float = 0.0
@@ -43,7 +45,8 @@ class PrepReport:
     def summary(self) -> str:
         """One paragraph for the terminal."""
         lines = [f"prep: {self.found} sources, {len(self.added)} added, {self.existing} already "
-                 f"present, {len(self.rejected)} rejected in {self.elapsed_s:.1f} s",
+                 f"present, {len(self.rejected)} rejected, {len(self.replaced)} replaced by "
+                 f"a re-run in {self.elapsed_s:.1f} s",
                  f"store {self.out}: {self.samples} samples, {self.composites} composites"]
         if self.rejected:
             lines.append(f"rejected (see {self.out / 'rejected.csv'}):")
@@ -143,11 +146,34 @@ def prepare_dataset(
     else:
         results = _run_ray(todo, out, hashes, opts, progress, workers, address)
     _collect(report, results)
+    report.replaced = _drop_superseded(out)
     index, labels = rebuild_tables(out)
     report.samples, report.composites = len(index), len(labels)
     _write_rejected(out, report.rejected)
     report.elapsed_s = time.perf_counter() - start
     return report
+
+
+def _drop_superseded(out: Path) -> list[str]:
+    """Remove stored samples whose source file now holds other content (a run redone over an
+    earlier one) when the store has a sample of the file as it is now. Samples whose source is
+    gone are kept (a store outlives its sources). Returns the removed sample ids."""
+    by_source: dict[str, list[dict]] = {}
+    for row in sample_rows(out):
+        by_source.setdefault(row["source"], []).append(row)
+    stale = []
+    for source, rows in by_source.items():
+        if len(rows) < 2 or not os.path.exists(source):
+            continue
+        st = os.stat(source)
+        current = [r for r in rows
+                   if (r.get("source_size"), r.get("source_mtime_ns")) == (st.st_size,
+                                                                          st.st_mtime_ns)]
+        if current:
+            stale += [r["sample_id"] for r in rows if r not in current]
+    for sample_id in stale:
+        remove_sample(out, sample_id)
+    return sorted(stale)
 
 
 def _collect(report: PrepReport, results: list[dict]) -> None:

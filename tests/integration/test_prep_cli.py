@@ -123,3 +123,26 @@ def test_kill9_midway_then_rerun_gives_same_store(real, tmp_path):
     for sid in a.index.sample_id:
         assert np.array_equal(a.spin(sid), b.spin(sid))
     assert not (killed / "_tmp").exists() or not os.listdir(killed / "_tmp")
+
+
+def test_a_rerun_replaces_its_sample_and_a_missing_source_keeps_it(real, tmp_path):
+    from data_prep.prep import prepare_dataset
+
+    root, out = tmp_path / "runs", tmp_path / "ds.zarr"
+    _variants(real, root, 2)
+    first = prepare_dataset([root], out, workers=0)
+    assert len(first.added) == 2 and first.replaced == []
+    before = open_dataset(out).index.set_index("composite")
+    fe = read_volumetric(real / "Fe_bcc_prim_spin.CHGCAR")
+    target = root / "V0" / "FM" / "CHGCAR"  # V0 FM run again, with other settings
+    write_chgcar(target, fe.structure, fe.total_e_per_A3, fe.magnetization_uB_per_A3 * 0.5)
+    second = prepare_dataset([root], out, workers=0)
+    assert len(second.added) == 1 and second.replaced == [before.loc["V0", "sample_id"]]
+    assert "1 replaced by a re-run" in second.summary()
+    after = open_dataset(out).index.set_index("composite")
+    assert len(after) == 2  # one sample per run, not the old and the new one
+    assert after.loc["V0", "moment_uB"] == pytest.approx(0.5 * before.loc["V0", "moment_uB"])
+    assert after.loc["V1", "sample_id"] == before.loc["V1", "sample_id"]
+    shutil.rmtree(root / "V1")  # a fresh clone has no CHGCARs: the store keeps their samples
+    third = prepare_dataset([root], out, workers=0)
+    assert third.replaced == [] and len(open_dataset(out).index) == 2
