@@ -122,7 +122,9 @@ def _common_parameters(records: pd.DataFrame) -> tuple[dict, str]:
                 "with the common settings, redone together with the settings named, so that "
                 "its labels compare like with like. A wider smearing can change the moments of "
                 "itinerant magnets (Fe, Co on A2) noticeably; read those rows with that in "
-                "mind.\n" + "\n".join(others))
+                "mind. Each was made by the campaign command with `--set` for the settings "
+                "named, and `magvox generate --from` its record reproduces it.\n"
+                + "\n".join(others))
     else:
         text = "Every converged run used these parameters."
     return json.loads(common), text
