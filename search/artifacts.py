@@ -17,12 +17,14 @@ AXES = ("a", "b", "c")
 CHANNEL_NAMES = {2: ("max(m,0)", "max(-m,0)"), 1: ("m",)}
 
 
-def save_filters(weights: np.ndarray, folder: Path) -> list[Path]:
-    """Write ``filters.npy`` (F, C, kx, ky, kz) and one PNG per filter; return the files written.
+def save_filters(weights: np.ndarray, folder: Path, pictures: bool = True) -> list[Path]:
+    """Write ``filters.npy`` (F, C, kx, ky, kz) and, with ``pictures``, one PNG per filter;
+    return the files written.
 
     Args:
         weights: first-layer kernels, shape (filters, channels, kx, ky, kz), along a, b, c.
         folder: existing folder to write into (the trial's checkpoint folder).
+        pictures: also draw ``filter_<f>.png`` (``filter_pictures``).
     """
     weights = np.asarray(weights, dtype=np.float32)
     if weights.ndim != 5:
@@ -30,6 +32,14 @@ def save_filters(weights: np.ndarray, folder: Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     files = [folder / "filters.npy"]
     np.save(files[0], weights)
+    if pictures:
+        files += filter_pictures(weights, folder)
+    return files
+
+
+def filter_pictures(weights: np.ndarray, folder: Path) -> list[Path]:
+    """Draw ``filter_<f>.png`` for each filter of ``weights`` (F, C, kx, ky, kz) into ``folder``."""
+    files = []
     for f in range(weights.shape[0]):
         path = folder / f"filter_{f}.png"
         plot_filter(weights[f], f"filter {f}", path)

@@ -1,8 +1,9 @@
 """The Ray Tune callback that writes every trial to MLflow, from the driver.
 
 Per trial: params (the Tune config), per-epoch metrics (step = epoch), then at the end final
-metrics, baselines, the artifacts the trainable put in its last checkpoint (filters as .npy and
-pictures, result.json) and the status: completed, pruned (stopped by ASHA), failed (with the
+metrics, baselines, the artifacts the trainable put in its last checkpoint (filters.npy,
+model.pt, result.json; the filter pictures follow from a background thread, ``search.pictures``)
+and the status: completed, pruned (stopped by ASHA), failed (with the
 exception as reason). Infeasible configurations never reach Tune; ``search.feasible`` records them.
 """
 
@@ -11,9 +12,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from ray.tune import Callback
 
 from search import tracking
+from search.pictures import PictureQueue
 
 STATUS_KEY = "trial_status"
 FINAL_PREFIXES = ("final_", "baseline_", "trial_wall_s", "train_s")
@@ -31,13 +34,16 @@ class MlflowTrialCallback(Callback):
         self.parent_run_id = parent_run_id
         self._client: Any = None
         self._runs: dict[str, str] = {}
+        self._pictures = PictureQueue(tracking_uri)
 
     def __getstate__(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if k not in ("_client", "_runs")}
+        return {k: v for k, v in self.__dict__.items()
+                if k not in ("_client", "_runs", "_pictures")}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         # unpickled = restored with an interrupted search: its trials may have runs already
-        self.__dict__.update(state, _client=None, _runs={}, _restored=True)
+        self.__dict__.update(state, _client=None, _runs={}, _restored=True,
+                             _pictures=PictureQueue(state["tracking_uri"]))
 
     @property
     def mlf(self) -> Any:
@@ -84,11 +90,17 @@ class MlflowTrialCallback(Callback):
     def on_trial_error(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
         tracking.finish_run(self.mlf, self.run_id(trial), "failed", error_reason(trial))
 
+    def on_experiment_end(self, trials: list, **info: Any) -> None:
+        self._pictures.wait()
+
     def _log_checkpoint(self, trial: Any, run_id: str) -> None:
         if trial.checkpoint is None:
             return
         with trial.checkpoint.as_directory() as folder:
             tracking.log_folder(self.mlf, run_id, Path(folder))
+            kernels = Path(folder) / "filters.npy"
+            if kernels.is_file():  # pictures: drawn by a background thread
+                self._pictures.submit(run_id, np.load(kernels))
 
 
 def error_reason(trial: Any) -> str:

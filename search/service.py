@@ -140,7 +140,9 @@ def trial_over(result: Any) -> bool:
 def finish(record: SearchRecord, grid: tuple[int, int, int]) -> None:
     """Log the best completed trial's model and metrics on the parent run and close it."""
     from search import report
+    from search.pictures import draw_missing
 
+    draw_missing(record)  # pictures a killed driver never drew
     mlf = tracking.client(record.tracking_uri)
     best = report.best_run(record)
     if best is not None:

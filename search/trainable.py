@@ -71,7 +71,8 @@ def write_trial_files(folder: Path, fields: dict[str, Any], result: Any,
                       elapsed_s: float) -> dict[str, Any]:
     """Write the trial's artifacts into ``folder``; return the final row reported to Tune."""
     summary = bridge.summarize(result)
-    artifacts.save_filters(summary["filters"], folder)
+    # pictures are drawn by the driver, off the trial's path (search.callbacks)
+    artifacts.save_filters(summary["filters"], folder, pictures=False)
     bridge.save_model(result, folder / "model.pt")
     artifacts.write_json(folder / "result.json", {
         "config": fields, "history": summary["history"], "final": summary["final"],
