@@ -137,7 +137,7 @@ def markdown(ovs: dict[str, dict], tph: dict, cmp: dict, trials: int, dataset: s
     load = os.getloadavg()[0]
     lines = [
         f"### Search service ({time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores, "
-        f"load average {load:.1f} from other jobs; `magvox search bench`)",
+        f"load average {load:.1f} at the end, this bench included; `magvox search bench`)",
         f"Dataset `{dataset}`, target {target}; one private local Ray cluster, SQLite MLflow.",
         "Overhead = median interval between successive trial ends (identical trials, one at a "
         "time: Ray scheduling and reporting, per-epoch checkpoints, MLflow params, metrics and "
