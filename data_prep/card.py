@@ -145,9 +145,14 @@ def _consistency(records: pd.DataFrame) -> str:
 
 
 def render_card(
-    dataset: Path, campaign: Path, png_name: str = "fm_moments.png"
+    dataset: Path, campaign: Path, png_name: str = "fm_moments.png",
+    card_name: str = "README.md",
 ) -> tuple[str, Path]:
-    """The card's markdown text and the path of its histogram PNG (beside ``dataset``)."""
+    """The card's markdown text and the path of its histogram PNG (beside ``dataset``).
+
+    ``card_name`` is where the card goes (beside the dataset), as the card's own command line
+    names it; the X element(s) and the commands are read from the run records.
+    """
     from data_prep.dataset import open_dataset
 
     ds = open_dataset(dataset)
@@ -158,20 +163,24 @@ def render_card(
     png = Path(dataset).parent / png_name
     hist = moment_histogram(labels["moment_uB"].dropna().to_numpy(), png)
     n_ok = int((records["status"] == "ok").sum())
+    xs = " ".join(sorted({str(site["X"]) for site in records["sites"] if isinstance(site, dict)}))
+    runs, store = f"data/{Path(campaign).name}", f"data/{Path(dataset).name}"
+    png_arg = "" if png_name == "fm_moments.png" else f" --png {png_name}"
     text = f"""# The bundled dataset: `{Path(dataset).name}`
 
 Spin densities of {labels["composite"].nunique()} decorated Cr2Ge2Te6-family monolayers
-(A1 = Cr; A2, the B pair and X from Table 1 of the original work, X = Te), each computed in the FM
-and AFM-Neel configurations by magvox's embedded DFT engine: {len(records)} runs, {n_ok} converged,
-{len(ds.index)} samples in the dataset. Made on this repository's machine (2 CPU cores), no VASP.
+(A1 = Cr; A2, the B pair and X from Table 1 of the original work, X = {xs}), each computed in the
+FM and AFM-Neel configurations by magvox's embedded DFT engine: {len(records)} runs, {n_ok}
+converged, {len(ds.index)} samples in the dataset. Made on this repository's machine (2 CPU
+cores), no VASP.
 
 ## How it was made (exact commands)
 ```
-magvox generate --out data/campaign --x Te --configs FM AFM-Neel
-magvox prep data/campaign --out data/{Path(dataset).name} --native-only
-python -m data_prep.card data/{Path(dataset).name} data/campaign --out data/README.md
+magvox generate --out {runs} --x {xs} --configs FM AFM-Neel
+magvox prep {runs} --out {store} --native-only
+python -m data_prep.card {store} {runs} --out data/{card_name}{png_arg}
 ```
-`magvox generate --from data/campaign/<composite>/<configuration>/magvox_run.json` reproduces any
+`magvox generate --from {runs}/<composite>/<configuration>/magvox_run.json` reproduces any
 single run from its recorded parameters. The run records (energies, per-site moments, parameters,
 GPAW logs, structures) are in `data/campaign/`; the densities themselves are in the dataset.
 
@@ -210,8 +219,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("dataset", type=Path)
     p.add_argument("campaign", type=Path)
     p.add_argument("--out", type=Path, default=Path("data/README.md"))
+    p.add_argument("--png", default="fm_moments.png",
+                   help="name of the FM-moment histogram written beside the dataset")
     args = p.parse_args(argv)
-    text, png = render_card(args.dataset, args.campaign)
+    text, png = render_card(args.dataset, args.campaign, args.png, args.out.name)
     args.out.write_text(text)
     print(f"wrote {args.out} and {png}")
     return 0
