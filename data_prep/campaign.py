@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from data_prep.ray_local import connect
 from data_prep.runs import RunSpec, read_record, record_failure, run_one
 
 WORKER_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
@@ -60,10 +61,7 @@ def run_campaign(
         return []
     env = {**WORKER_ENV, "GPAW_SETUP_PATH": os.environ.get("GPAW_SETUP_PATH",
                                                            "/usr/share/gpaw-setups")}  # fmt: skip
-    if not ray.is_initialized():
-        ray.init(address=address or "local", num_cpus=None if address else num_cpus,
-                 runtime_env={"env_vars": env}, include_dashboard=False,
-                 log_to_driver=False)  # fmt: skip
+    connect(address, num_cpus=num_cpus, env_vars=env)
     task = ray.remote(num_cpus=1, max_retries=0)(run_one)
     futures = {task.remote(s, Path(root).resolve(), params, force=retry_failed): s for s in todo}
     records, start = [], time.time()

@@ -22,6 +22,7 @@ import pandas as pd
 import zarr
 from zarr.codecs import BloscCodec
 
+from data_prep.holdout import holdout_composites, update_holdout
 from data_prep.labels import compute_labels
 from data_prep.regrid import TRAIN_GRID, fourier_regrid
 
@@ -124,6 +125,8 @@ def rebuild_tables(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     labels = compute_labels(index)
     _write_parquet(index, path / "index.parquet")
     _write_parquet(labels, path / "labels.parquet")
+    if not labels.empty:
+        update_holdout(path, labels)  # new composites join the recorded test split
     return index, labels
 
 
@@ -156,6 +159,11 @@ class MagDataset:
     def __len__(self) -> int:
         return len(self.index)
 
+    @property
+    def test_composites(self) -> list[str]:
+        """The held-out test composites (``holdout.json``; data_prep.holdout): never trained on."""
+        return holdout_composites(self.path, self.labels)
+
     def _read(self, sample_id: str, name: str) -> np.ndarray:
         return np.asarray(self.root[f"samples/{sample_id}/{name}"][...], dtype=np.float32)
 
@@ -181,6 +189,14 @@ class MagDataset:
         return self._read(sample_id, "total_native")
 
 
-def open_dataset(path: str | Path) -> MagDataset:
-    """Open a magvox Zarr dataset for reading."""
+def open_dataset(path: str | Path):
+    """Open a magvox dataset for reading: a Zarr store, or a YAML file listing several stores
+    that read as one (``data_prep.multi``; e.g. the three chalcogens of Table 1)."""
+    path = Path(path)
+    if path.suffix in (".yaml", ".yml"):
+        from data_prep.multi import MultiDataset
+
+        return MultiDataset(path)
+    if not path.exists():
+        raise FileNotFoundError(f"dataset {path} does not exist (make it with `magvox prep`)")
     return MagDataset(path)

@@ -47,24 +47,3 @@ def specs_from_record(path: Path) -> tuple[list[RunSpec], dict[str, Any]]:
     return [RunSpec(Decoration.from_dict(rec["sites"]), rec["configuration"])], dict(
         rec.get("parameters", {})
     )
-
-
-def parse_params(items: list[str]) -> dict[str, Any]:
-    """``["h=0.25", "kpts=2,2,1", "basis=sz"]`` -> typed dict."""
-    out: dict[str, Any] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise ValueError(f"--set {item!r}: expected KEY=VALUE")
-        if "," in value:
-            out[key] = [int(v) for v in value.split(",")]
-        else:
-            for cast in (int, float):
-                try:
-                    out[key] = cast(value)
-                    break
-                except ValueError:
-                    continue
-            else:
-                out[key] = value
-    return out

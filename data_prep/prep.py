@@ -84,10 +84,9 @@ def _run_ray(todo: list[Source], out: Path, hashes: set[str], opts: PrepOptions,
              progress: bool, workers: int, address: str | None) -> list[dict]:
     import ray
 
-    started = not ray.is_initialized()
-    if started:
-        ray.init(address=address or "local", num_cpus=None if address else workers,
-                 include_dashboard=False, log_to_driver=False, logging_level="ERROR")
+    from data_prep.ray_local import connect
+
+    started = connect(address, num_cpus=workers)
     try:
         task = ray.remote(num_cpus=1)(process_source)
         hashes_ref = ray.put(hashes)

@@ -79,21 +79,38 @@ def majority(task: str, y_train: np.ndarray, y_val: np.ndarray) -> dict[str, flo
     return metrics(task, y_val, pred, float(np.mean((pred - y_val) ** 2)))
 
 
+def majority_scores(task: str, y_train: np.ndarray, n: int) -> np.ndarray:
+    """(n,) predictions of the majority baseline: the majority class (as P(1) = 0 or 1) or the
+    training mean."""
+    if task == "class":
+        return np.full(n, 1.0 if np.mean(y_train) > 0.5 else 0.0)
+    return np.full(n, float(np.mean(y_train)))
+
+
+def composition_scores(
+    task: str, composites: list[str], y: np.ndarray, train: np.ndarray, val: np.ndarray
+) -> np.ndarray:
+    """(len(val),) P(class 1) or predicted values of the composition model fitted on ``train``."""
+    x = composition_features(composites)
+    if task == "class":
+        if len(np.unique(y[train])) < 2:
+            return majority_scores(task, y[train], len(val))
+        clf = make_pipeline(SimpleImputer(), StandardScaler(),
+                            LogisticRegression(C=1.0, max_iter=1000))
+        return clf.fit(x[train], y[train]).predict_proba(x[val])[:, 1]
+    reg = make_pipeline(SimpleImputer(), StandardScaler(), Ridge(alpha=1.0))
+    return reg.fit(x[train], y[train]).predict(x[val])
+
+
 def composition(
     task: str, composites: list[str], y: np.ndarray, train: np.ndarray, val: np.ndarray
 ) -> dict[str, float]:
     """Fit on the training composites' features, score the validation ones."""
-    x = composition_features(composites)
-    if task == "class":
-        if len(np.unique(y[train])) < 2:
-            return majority(task, y[train], y[val])
-        clf = make_pipeline(SimpleImputer(), StandardScaler(),
-                            LogisticRegression(C=1.0, max_iter=1000))
-        p1 = clf.fit(x[train], y[train]).predict_proba(x[val])[:, 1]
-        return metrics(task, y[val], p1, _log_loss(y[val], p1))
-    reg = make_pipeline(SimpleImputer(), StandardScaler(), Ridge(alpha=1.0))
-    pred = reg.fit(x[train], y[train]).predict(x[val])
-    return metrics(task, y[val], pred, float(np.mean((pred - y[val]) ** 2)))
+    if task == "class" and len(np.unique(y[train])) < 2:
+        return majority(task, y[train], y[val])
+    score = composition_scores(task, composites, y, train, val)
+    loss = _log_loss(y[val], score) if task == "class" else float(np.mean((score - y[val]) ** 2))
+    return metrics(task, y[val], score, loss)
 
 
 def baselines(

@@ -44,6 +44,9 @@ class ModelConfig:
         padding: ``valid`` (original; no padding) or ``circular`` (periodic, output keeps size).
         backend: ``direct`` (torch conv3d), ``fft`` (torch.fft), ``auto`` (fft for large kernels).
         global_pool: average over the whole grid before the head (shift-invariant with circular).
+        feature_norm: batch-normalise the features entering the dense head. Globally pooled
+            features of a mostly-vacuum cell are ~0.01 of the input scale, so without it the
+            head's weights must grow by ~100x before the output moves (hundreds of steps).
     """
 
     in_channels: int = 2
@@ -58,6 +61,7 @@ class ModelConfig:
     padding: str = "valid"
     backend: str = "fft"
     global_pool: bool = False
+    feature_norm: bool = False
 
     @property
     def depth(self) -> int:

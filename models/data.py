@@ -32,6 +32,9 @@ class Samples:
         composites: (S,) composite names, e.g. ``CrVGe2Te6`` (the split groups).
         sample_ids: (S,) dataset sample ids.
         dropped: composites left out, with the reason (no input of that configuration, no label).
+        volume_A3: (S,) cell volumes, A^3 (NaN where the dataset has none).
+        lattice_A: (S, 3, 3) lattice vectors a, b, c as rows, A (NaN where unknown).
+        test: (S,) True for the held-out test composites (``data_prep.holdout``).
     """
 
     spin: np.ndarray
@@ -39,6 +42,9 @@ class Samples:
     composites: list[str]
     sample_ids: list[str]
     dropped: dict[str, str]
+    volume_A3: np.ndarray | None = None
+    lattice_A: np.ndarray | None = None
+    test: np.ndarray | None = None
 
     @property
     def grid(self) -> tuple[int, int, int]:
@@ -106,7 +112,54 @@ def load_samples(
         spin[i] = first if i == 0 else ds.spin(sid, grid="train")
     y = np.array([label[c] for c, _ in keep])
     y = y.astype(np.int64) if target in CLASS_MEANING else y.astype(np.float64)
-    return Samples(spin, y, [c for c, _ in keep], [s for _, s in keep], dropped)
+    comps, sids = [c for c, _ in keep], [s for _, s in keep]
+    volume, lattice = _geometry(index, sids)
+    held_out = set(test_composites(ds))
+    return Samples(spin, y, comps, sids, dropped, volume, lattice,
+                   np.array([c in held_out for c in comps], dtype=bool))
+
+
+def test_composites(ds: Any) -> list[str]:
+    """The dataset's held-out test composites: its recorded split, else the same rule
+    (``data_prep.holdout``) applied to its labels (in-memory stand-ins)."""
+    recorded = getattr(ds, "test_composites", None)
+    if recorded is not None:
+        return list(recorded)
+    from data_prep.holdout import holdout_composites
+
+    return holdout_composites(None, ds.labels)
+
+
+def _geometry(index: pd.DataFrame, sample_ids: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(S,) volumes in A^3 and (S, 3, 3) lattices in A of the samples; NaN where not indexed."""
+    n = len(sample_ids)
+    volume, lattice = np.full(n, np.nan), np.full((n, 3, 3), np.nan)
+    rows = index.set_index("sample_id") if "sample_id" in index.columns else index
+    for i, sid in enumerate(sample_ids):
+        row = rows.loc[sid]
+        if "volume_A3" in rows.columns and row["volume_A3"] is not None:
+            volume[i] = float(row["volume_A3"])
+        if "lattice_A" in rows.columns and row["lattice_A"] is not None:
+            lattice[i] = np.asarray(row["lattice_A"], dtype=float).reshape(3, 3)
+    return volume, lattice
+
+
+INPUT_UNITS = ("density", "voxel")
+
+
+def per_voxel(spin: np.ndarray, volume_A3: np.ndarray) -> np.ndarray:
+    """(S, Nx, Ny, Nz) densities in uB/A^3 -> uB per grid voxel, m * V_cell / N_grid, in place.
+
+    The sum over a sample's grid is then its cell's moment in uB, whatever the cell's volume (the
+    CHGCAR convention): with per-volume densities a network cannot tell a large cell's moment from
+    a small one's (the Te cells differ by 25% in volume).
+    """
+    volume = np.asarray(volume_A3, dtype=np.float64)
+    if volume.shape != spin.shape[:1] or not np.all(np.isfinite(volume)):
+        raise ValueError("input_units=voxel needs every sample's cell volume (index volume_A3)")
+    n_grid = float(np.prod(spin.shape[1:]))
+    spin *= (volume / n_grid).astype(np.float32)[:, None, None, None]
+    return spin
 
 
 def to_channels(spin: np.ndarray, mode: str = "split") -> torch.Tensor:

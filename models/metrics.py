@@ -17,6 +17,10 @@ from sklearn.metrics import (
 
 CLASS_METRICS = ("loss", "accuracy", "balanced_accuracy", "macro_f1", "roc_auc")
 REG_METRICS = ("loss", "mae", "r2")
+TASK_METRICS = {"class": CLASS_METRICS, "reg": REG_METRICS}
+# what a search optimises by default, and in which direction
+HEADLINE_METRIC = {"class": ("balanced_accuracy", "max"), "reg": ("mae", "min")}
+LOWER_IS_BETTER = ("loss", "mae")
 
 
 def classification_metrics(y: np.ndarray, prob1: np.ndarray, loss: float) -> dict[str, float]:

@@ -42,8 +42,16 @@ class MagNet(nn.Module):
         self.act = activation_fn(c.activation)
         last = self.shapes[-1]
         width = [last[0] if c.global_pool else math.prod(last), *c.dense]
+        self.feature_norm = nn.BatchNorm1d(width[0]) if c.feature_norm else nn.Identity()
         self.hidden = nn.ModuleList(nn.Linear(a, b) for a, b in itertools.pairwise(width))
         self.head = nn.Linear(width[-1], c.num_outputs)
+        # per-channel input scale (models.normalize), fitted on the training composites; saved
+        # in the state dict so the normalisation travels with the weights
+        self.register_buffer("input_scale", torch.ones(c.in_channels))
+
+    def normalize(self, x: Tensor) -> Tensor:
+        """(B, C, Nx, Ny, Nz) raw inputs -> inputs divided by the per-channel ``input_scale``."""
+        return x / self.input_scale.view(1, -1, 1, 1, 1)
 
     @property
     def tiled_size(self) -> tuple[int, int, int]:
@@ -58,16 +66,17 @@ class MagNet(nn.Module):
         first = self.convs[0]
         if first.resolved_backend(self.grid, self.cfg.tiling) != "fft":
             return None
-        return first.input_spectrum(x, self.cfg.tiling)  # (B, C, *spec)
+        return first.input_spectrum(self.normalize(x), self.cfg.tiling)  # (B, C, *spec)
 
     def activations(
         self, x: Tensor, x_hat: Tensor | list[Tensor] | None = None
     ) -> dict[str, Tensor]:
         """Every intermediate tensor by name: ``conv{i}``, ``act{i}``, ``pool{i}``, ``features``,
-        ``dense{j}``, ``output``. With ``x_hat`` (cached first-layer spectrum) x is only read for
-        its batch size.
+        ``dense{j}``, ``output``. ``x`` is raw (un-normalised) input; with ``x_hat`` (cached
+        first-layer spectrum of the normalised input) x is only read for its batch size.
         """
         out: dict[str, Tensor] = {}
+        x = self.normalize(x) if x_hat is None else x
         h = x
         for i, conv in enumerate(self.convs):
             if i == 0:  # the tiling is the first conv's business (one-period FFT path)
@@ -79,7 +88,7 @@ class MagNet(nn.Module):
             if self.cfg.pool_sizes[i] > 1:
                 h = out[f"pool{i}"] = F.max_pool3d(h, self.cfg.pool_sizes[i])
         h = h.mean(dim=(-3, -2, -1)) if self.cfg.global_pool else h.flatten(1)  # (B, features)
-        out["features"] = h
+        out["features"] = h = self.feature_norm(h)
         for j, layer in enumerate(self.hidden):
             h = out[f"dense{j}"] = self.act(layer(h))
         out["output"] = self.head(h)  # (B, num_outputs)

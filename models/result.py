@@ -25,7 +25,11 @@ class TrialResult:
         baselines: {"majority": {metric: value}, "composition": {...}} on the same validation set.
         filters: first-layer kernels (F, C, K, K, K), float32, after the last epoch.
         state_dict: the trained weights (``MagNet(config.model_config(), grid)`` loads them).
-        train_composites, val_composites: the split.
+        train_composites, val_composites: the development composites trained and validated on
+            (with k folds every one is in both lists: each is validated by the fold that left it
+            out).
+        test_composites: the held-out test split, never seen by the trial.
+        folds: models trained side by side (1 with a single validation split).
         dropped: composites left out and why.
         resumed_from: epochs already done when the trial (re)started; 0 = fresh.
         diverged: the loss became NaN/inf (trial stopped); stopped_early: on_epoch asked to stop.
@@ -39,6 +43,8 @@ class TrialResult:
     state_dict: dict[str, Any]
     train_composites: list[str]
     val_composites: list[str]
+    test_composites: list[str] = field(default_factory=list)
+    folds: int = 1
     dropped: dict[str, str] = field(default_factory=dict)
     resumed_from: int = 0
     diverged: bool = False
@@ -57,7 +63,7 @@ class TrialResult:
 
     @property
     def final(self) -> dict[str, float]:
-        """Validation metrics of the last epoch, without the ``val_`` prefix."""
+        """Validation metrics of the last epoch (mean over folds), without the ``val_`` prefix."""
         last = self.history[-1] if self.history else {}
         return {k[4:]: v for k, v in last.items() if k.startswith("val_")}
 
@@ -77,9 +83,28 @@ class TrialResult:
             cells = "".join(f"{values.get(n, math.nan):>19.4f}" for n in names)
             lines.append(f"{label:<12}{cells}")
         verdict = "beats" if self.beats_baselines() else "does NOT beat"
-        lines.append(f"-> the CNN {verdict} both baselines "
-                     f"({len(self.train_composites)} train / {len(self.val_composites)} val)")
+        if self.folds > 1:
+            split = (f"mean of {self.folds}-fold cross-validation over "
+                     f"{len(self.val_composites)} development composites")
+        else:
+            split = f"{len(self.train_composites)} train / {len(self.val_composites)} val"
+        lines.append(f"-> the CNN {verdict} both baselines on validation ({split}; "
+                     f"{len(self.test_composites)} test composites held out)")
         return "\n".join(lines)
+
+    def summary(self) -> dict[str, Any]:
+        """Plain data for a tracker: history, ``final_<metric>``, ``baseline_<name>_<metric>``
+        (flat), filters, epochs, train_s, diverged."""
+        return {
+            "history": [dict(h) for h in self.history],
+            "final": {f"final_{k}": v for k, v in self.final.items()},
+            "baselines": {f"baseline_{name}_{k}": v for name, values in self.baselines.items()
+                          for k, v in values.items()},
+            "filters": np.asarray(self.filters),
+            "epochs": len(self.history),
+            "train_s": float(self.seconds),
+            "diverged": bool(self.diverged),
+        }
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe dict: flat config, history, final, baselines, filters as nested lists."""

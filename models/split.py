@@ -16,6 +16,14 @@ def strata(y: np.ndarray, classification: bool, bins: int = 3) -> np.ndarray:
     return np.digitize(y, edges)
 
 
+def _with_groups(label: np.ndarray, groups: np.ndarray | None, n_splits: int) -> np.ndarray:
+    """label x group (e.g. x chalcogen) when every such stratum can fill the splits, else label."""
+    if groups is None or len(np.unique(groups)) < 2:
+        return label
+    joint = np.array([f"{a}|{b}" for a, b in zip(label, groups, strict=True)])
+    return joint if _stratifiable(joint, n_splits) else label
+
+
 def _stratifiable(s: np.ndarray, n_splits: int) -> bool:
     _, counts = np.unique(s, return_counts=True)
     return len(counts) > 1 and counts.min() >= n_splits
@@ -23,19 +31,22 @@ def _stratifiable(s: np.ndarray, n_splits: int) -> bool:
 
 def split_indices(
     composites: list[str], y: np.ndarray, *, classification: bool, seed: int,
-    val_fraction: float = 0.3, folds: int = 0, fold: int = 0,
+    val_fraction: float = 0.3, folds: int = 0, fold: int = 0, groups: list[str] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(train, val) sample indices, grouped by composite, stratified by label, seeded.
 
     folds = 0: one split holding out ``val_fraction`` of the composites (62 -> 43 / 19).
     folds >= 2: stratified k-fold over composites; returns fold ``fold``.
+    groups: a second stratification key per sample (the chalcogen X), used where every
+    label x group stratum is large enough.
     Falls back to an unstratified split (with a warning) when a class (or regression quantile
     bin) has fewer members than the folds need, e.g. on a handful of real composites.
     """
     names, first = np.unique(np.asarray(composites), return_index=True)
-    label = strata(np.asarray(y)[first], classification)
-    pos = np.arange(len(names))
     n_splits = folds if folds >= 2 else 2
+    label = strata(np.asarray(y)[first], classification)
+    label = _with_groups(label, None if groups is None else np.asarray(groups)[first], n_splits)
+    pos = np.arange(len(names))
     stratify = label if _stratifiable(label, n_splits) else None
     if stratify is None:
         warnings.warn("a label stratum is too small to stratify; splitting at random", stacklevel=2)
@@ -50,3 +61,27 @@ def split_indices(
     train = np.flatnonzero(np.isin(comp, names[train_c]))
     val = np.flatnonzero(np.isin(comp, names[val_c]))
     return train, val
+
+
+def development_splits(
+    composites: list[str], y: np.ndarray, test: np.ndarray, *, classification: bool, seed: int,
+    folds: int, val_fraction: float = 0.3,
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(train, val) index pairs over the development samples (``test`` False) only.
+
+    folds >= 2: one pair per fold of a stratified k-fold by composite (every development
+    composite is validated exactly once); folds = 0: one pair holding out ``val_fraction``.
+    Stratified by label and, where the data has several, by chalcogen X.
+    """
+    from data_prep.holdout import chalcogen
+
+    dev = np.flatnonzero(~np.asarray(test, dtype=bool))
+    comps = [composites[i] for i in dev]
+    xs = [chalcogen(c) for c in comps]
+    out = []
+    for k in range(max(folds, 1)):
+        train, val = split_indices(comps, np.asarray(y)[dev], classification=classification,
+                                   seed=seed, val_fraction=val_fraction, folds=folds, fold=k,
+                                   groups=xs)
+        out.append((dev[train], dev[val]))
+    return out

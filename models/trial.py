@@ -11,13 +11,17 @@ import dataclasses
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from models.augment import AUGMENTS
 from models.config import ConfigError, ModelConfig, validate_model
+from models.data import INPUT_UNITS
+from models.normalize import INPUT_NORMS
 from models.presets import get_preset
 
 TARGETS = {"ground_state": "class", "moment_class": "class", "moment": "reg",
            "exchange_energy": "reg"}
 OPTIMIZERS = ("sgd", "adam")
 INPUT_CHANNELS = {"split": 2, "signed": 1}  # (max(m,0), max(-m,0)) or m itself
+CLASS_WEIGHTS = ("none", "balanced")
 MODEL_FIELDS = tuple(f.name for f in fields(ModelConfig))
 
 
@@ -32,14 +36,29 @@ class TrialConfig:
             (uB, regression) or exchange_energy (E_AFM-Neel - E_FM, eV per cell, regression).
         moment_threshold_uB: threshold of moment_class, uB per cell. Default 4.
         input_channels: ``split`` -> (max(m,0), max(-m,0)) as the original; ``signed`` -> m.
+        input_units: ``voxel`` (default) -> uB per grid voxel, m V_cell / N_grid, whose sum is the
+            cell's moment; ``density`` -> uB/A^3 as stored (the original; a network cannot then
+            tell cells of different volume apart: moment regression stalls near 0.2 uB MAE).
+        input_norm: ``p99`` (default) -> each channel divided by the 99th percentile of |x| over
+            the training composites (models.normalize; stored with the weights); ``none`` ->
+            raw inputs (the original).
+        class_weight: ``balanced`` (default) -> cross-entropy weighted by inverse training class
+            frequency (ground_state is 46 FM / 9 AFM on the Te set); ``none`` (the original).
+        augment: ``none`` (default), ``translate``, ``rotate`` or ``symmetry``: exact symmetry
+            operations of the crystal applied to training inputs (models.augment). Turns off
+            the cached first-layer spectra, so FFT trials cost more per epoch.
         configuration: which DFT configuration's density is the input (FM by default).
         optimizer, lr, momentum, weight_decay: ``sgd`` (momentum used) or ``adam``. The original
             used SGD with lr 100 on its unnormalised loss; start near 0.01-1 for anything new.
         batch_size, epochs: samples per step; passes over the training split.
         seed: seeds the split, the initial weights and the batch order (CPU runs are bitwise
             repeatable for a given seed).
-        val_fraction: share of composites held out (0.3 = the original 70/30 split).
-        folds, fold: folds > 1 -> stratified k-fold by composite, this trial validates on ``fold``.
+        val_fraction: with folds = 0, the share of development composites validated on (0.3 =
+            the original 70/30 split).
+        folds: >= 2 (default 4) -> k-fold cross-validation by composite over the development
+            composites: k models trained side by side, each metric the mean over folds (with its
+            std); 0 -> one split by ``val_fraction``. The dataset's held-out test composites
+            (data_prep.holdout) are never trained or validated on here.
     """
 
     preset: str = "seed-base"
@@ -47,6 +66,10 @@ class TrialConfig:
     target: str = "ground_state"
     moment_threshold_uB: float = 4.0
     input_channels: str = "split"
+    input_units: str = "voxel"
+    input_norm: str = "p99"
+    class_weight: str = "balanced"
+    augment: str = "none"
     configuration: str = "FM"
     optimizer: str = "sgd"
     lr: float = 100.0
@@ -56,8 +79,7 @@ class TrialConfig:
     epochs: int = 5
     seed: int = 0
     val_fraction: float = 0.3
-    folds: int = 0
-    fold: int = 0
+    folds: int = 4
 
     @property
     def task(self) -> str:
@@ -120,12 +142,15 @@ def validate(config: TrialConfig, input_shape: tuple[int, ...]) -> None:
     _check("optimizer", c.optimizer in OPTIMIZERS, f"{c.optimizer!r} is not sgd or adam")
     _check("input_channels", c.input_channels in INPUT_CHANNELS,
            f"{c.input_channels!r} is not split or signed")
+    for name, choices in (("input_units", INPUT_UNITS), ("input_norm", INPUT_NORMS),
+                          ("class_weight", CLASS_WEIGHTS), ("augment", AUGMENTS)):
+        value = getattr(c, name)
+        _check(name, value in choices, f"{value!r} is not one of {', '.join(choices)}")
     _check("lr", c.lr > 0, f"must be positive, got {c.lr}")
     _check("momentum", 0 <= c.momentum < 1, f"must be in [0, 1), got {c.momentum}")
     _check("batch_size", c.batch_size >= 1, f"must be >= 1, got {c.batch_size}")
     _check("epochs", c.epochs >= 1, f"must be >= 1, got {c.epochs}")
     _check("val_fraction", 0 < c.val_fraction < 1, f"must be in (0, 1), got {c.val_fraction}")
     _check("folds", c.folds == 0 or c.folds >= 2, f"0 (one split) or >= 2, got {c.folds}")
-    _check("fold", 0 <= c.fold < max(c.folds, 1), f"must be in [0, folds), got {c.fold}")
     grid = tuple(input_shape[-3:])
     validate_model(c.model_config(), grid)  # type: ignore[arg-type]

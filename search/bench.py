@@ -51,14 +51,14 @@ def bare_trial_s(dataset: Any, fields: dict[str, Any], repeats: int) -> float:
     """Median wall time of ``run_trial`` called directly (1 torch thread, data in memory)."""
     import torch
 
-    from search import bridge
+    from models.train import run_trial
 
     torch.set_num_threads(1)
-    bridge.run({**fields, "epochs": 1}, dataset, lambda r: None)  # warm-up: imports, allocator
+    run_trial({**fields, "epochs": 1}, dataset, device="cpu")  # warm-up: imports, allocator
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
-        bridge.run(fields, dataset, lambda r: None)
+        run_trial(fields, dataset, device="cpu")
         times.append(time.perf_counter() - start)
     return statistics.median(times)
 

@@ -5,6 +5,7 @@ resubmitting after a lost allocation (or ``--requeue``) continues where it stopp
 
 from __future__ import annotations
 
+import json
 import shlex
 import shutil
 import subprocess
@@ -137,7 +138,8 @@ def submit_search(cluster_yaml: str, opts: Any, dry_run: bool = False) -> Path:
     root = searches_root(opts.root)
     record = new_record(opts, root)
     args = [f"--{k.replace('_', '-')}={v}" for k, v in asdict(opts).items()
-            if v is not None and k not in ("name", "address", "root")]
+            if v is not None and k not in ("name", "address", "root", "overrides")]
+    args += [f"--set={k}={json.dumps(v)}" for k, v in (opts.overrides or {}).items()]
     folder = root / record.name
     folder.mkdir(parents=True, exist_ok=True)
     script = folder / "slurm.sbatch"

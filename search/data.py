@@ -29,6 +29,7 @@ class SharedDataset:
         spins: sample_id -> float32 (Nx, Ny, Nz) magnetization density on the training grid,
             uB/A^3, [i, j, k] along a, b, c.
         train_grid: (Nx, Ny, Nz).
+        test_composites: the dataset's held-out test split (no trial may train or select on it).
     """
 
     path: str
@@ -36,6 +37,7 @@ class SharedDataset:
     labels: pd.DataFrame
     spins: dict[str, np.ndarray]
     train_grid: tuple[int, int, int]
+    test_composites: list[str]
 
     def spin(self, sample_id: str, grid: str = "train") -> np.ndarray:
         """Training-grid spin density of ``sample_id`` (only the training grid is kept)."""
@@ -58,13 +60,12 @@ def load_shared(path: str | Path, configurations: Iterable[str] = ("FM",)) -> Sh
     from data_prep.dataset import open_dataset
 
     path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"dataset {path} does not exist (make it with `magvox prep`)")
     ds = open_dataset(path)
     wanted = set(configurations)
     index = ds.index[ds.index["configuration"].astype(str).isin(wanted)].reset_index(drop=True)
     spins = {sid: ds.spin(sid, grid="train") for sid in index["sample_id"]}
-    return SharedDataset(str(path), index, ds.labels, spins, tuple(ds.train_grid))
+    return SharedDataset(str(path), index, ds.labels, spins, tuple(ds.train_grid),
+                         list(ds.test_composites))
 
 
 def configurations_of(space: dict) -> list[str]:

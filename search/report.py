@@ -51,7 +51,9 @@ def status(record: SearchRecord) -> dict[str, Any]:
         "trials": {s: counts.get(s, 0) for s in tracking.STATUSES},
         "best": None if best is None else {
             "trial": best.data.tags.get(tracking.TRIAL_TAG),
-            metric: best.data.metrics[metric], "run_id": best.info.run_id},
+            metric: best.data.metrics[metric],
+            f"{metric}_std": best.data.metrics.get(f"{metric}_std"),
+            "run_id": best.info.run_id},
         "tracking_uri": record.tracking_uri, "experiment_id": record.experiment_id,
     }
 
@@ -65,9 +67,9 @@ def trial_fields(record: SearchRecord, run: Any) -> dict[str, Any]:
 
 def best_config(record: SearchRecord, run: Any) -> dict[str, Any]:
     """The full TrialConfig of a trial run, as plain data (``TrialConfig.from_dict`` reads it)."""
-    from search import bridge
+    from models.trial import TrialConfig
 
-    return bridge.trial_config(trial_fields(record, run)).to_dict()
+    return TrialConfig.from_dict(trial_fields(record, run)).to_dict()
 
 
 def train_command(fields: dict[str, Any]) -> str:
@@ -93,18 +95,63 @@ def _parse(value: str) -> Any:
         return value
 
 
+TEST_ARTIFACT = "test_split.json"
+
+
+def load_test(record: SearchRecord) -> dict[str, Any] | None:
+    """The test-split report logged on the parent run (``{"report": ..., "text": ...}``), or
+    None when the search has not been scored on it yet."""
+    import json
+
+    mlf = tracking.client(record.tracking_uri)
+    names = [f.path for f in mlf.list_artifacts(record.parent_run_id)]
+    if TEST_ARTIFACT not in names:
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        path = mlf.download_artifacts(record.parent_run_id, TEST_ARTIFACT, tmp)
+        report = json.loads(Path(path).read_text())
+    return {"report": report, "text": report["text"]}
+
+
+def test_report(record: SearchRecord, run: Any) -> dict[str, Any]:
+    """The best trial's configuration scored once on the dataset's held-out test split, beside
+    both baselines (models.evaluate), logged on the parent run; read back on later calls."""
+    import json
+    import os
+
+    import torch
+
+    from models.evaluate import test_evaluation
+
+    found = load_test(record)
+    if found is not None and found["report"].get("trial_run_id") == run.info.run_id:
+        return found
+    torch.set_num_threads(os.cpu_count() or 1)
+    report = test_evaluation(best_config(record, run), record.dataset)
+    data = {**report.to_dict(), "trial_run_id": run.info.run_id,
+            "trial": run.data.tags.get(tracking.TRIAL_TAG), "text": report.line()}
+    mlf = tracking.client(record.tracking_uri)
+    tracking.log_metrics(mlf, record.parent_run_id, report.flat())
+    mlf.set_tag(record.parent_run_id, "magvox.test_verdict", report.verdict())
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / TEST_ARTIFACT
+        path.write_text(json.dumps(data, indent=1))
+        mlf.log_artifact(record.parent_run_id, str(path))
+    return {"report": data, "text": data["text"]}
+
+
 def log_best_model(record: SearchRecord, mlf: Any, run: Any, grid: tuple[int, int, int]) -> None:
     """Log the best trial's network as an MLflow model on the parent run, with its metrics."""
     import mlflow
 
-    from search import bridge
+    from models.saved import load_model
 
     metrics = {f"best_{k}": v for k, v in run.data.metrics.items()}
     tracking.log_metrics(mlf, record.parent_run_id, metrics)
     mlf.set_tag(record.parent_run_id, "magvox.best_trial", run.data.tags.get(tracking.TRIAL_TAG))
     with tempfile.TemporaryDirectory() as tmp:
         path = mlf.download_artifacts(run.info.run_id, "model.pt", tmp)
-        model = bridge.load_model(Path(path), grid)
+        model, _ = load_model(Path(path), grid)
     mlflow.set_tracking_uri(record.tracking_uri)
     with mlflow.start_run(run_id=record.parent_run_id):
         # pickle: loads back as the MagNet module (pt2 export would trace the FFT layers)

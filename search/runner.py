@@ -8,11 +8,9 @@ unfinished ones start again) and the searcher, whose study is the SQLite history
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
-from search import bridge
 from search.callbacks import MlflowTrialCallback
 from search.feasible import FeasibleSearch, MlflowInfeasibleRecorder
 from search.sampling import define_by_run, make_sampler, trial_dict
@@ -35,22 +33,6 @@ os.environ.setdefault("TUNE_DISABLE_AUTO_CALLBACK_LOGGERS", "1")
 os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "0")
 
 
-LOCAL_TEMP_DIR = os.path.join(tempfile.gettempdir(), "magvox-ray")
-
-
-def connect(address: str | None, num_cpus: int | None = None) -> None:
-    """Attach to the Ray cluster at ``address``, or start a private local one (never attach to
-    another user's cluster on this machine by accident)."""
-    import ray
-
-    if ray.is_initialized():
-        return
-    if address:
-        ray.init(address=address, log_to_driver=False)
-    else:
-        # own temp dir: other Ray users of this machine keep their /tmp/ray/session_latest
-        ray.init(address="local", num_cpus=num_cpus or os.cpu_count() or 1,
-                 include_dashboard=False, log_to_driver=False, _temp_dir=LOCAL_TEMP_DIR)
 
 
 class FeasibilityCheck:
@@ -63,8 +45,10 @@ class FeasibilityCheck:
 
     def __call__(self, config: dict[str, Any]) -> str | None:
         fields = trial_dict(space_from_dict(self.space), config)
-        n = getattr(self, "samples", {}).get(str(fields.get("configuration", "FM")), 62)
-        return bridge.infeasible_reason(fields, self.grid, self.max_mb, n)
+        from models.feasibility import infeasible_reason
+
+        n = self.samples.get(str(fields.get("configuration", "FM")), 0)
+        return infeasible_reason(fields, self.grid, self.max_mb, n)
 
 
 def build_searcher(record: SearchRecord, paths: SearchPaths, grid: tuple[int, int, int],

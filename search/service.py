@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from data_prep.ray_local import connect
 from search import runner, tracking
 from search.callbacks import STATUS_KEY
 from search.data import configurations_of, load_shared
@@ -41,6 +42,7 @@ class StartOptions:
     dataset: str | None = None
     root: str | None = None
     seed: int | None = None
+    overrides: dict[str, Any] | None = None
 
 
 def free_name(root: Path, base: str) -> str:
@@ -54,7 +56,7 @@ def free_name(root: Path, base: str) -> str:
 
 def new_record(opts: StartOptions, root: Path) -> SearchRecord:
     """Resolve options against the space file into the record written to search.json."""
-    space = load_space(opts.space)
+    space = load_space(opts.space, opts.overrides)
     raw = space.to_dict()
     if opts.seed is not None:
         raw["settings"]["seed"] = opts.seed
@@ -93,7 +95,7 @@ def start(opts: StartOptions) -> SearchRecord:
     dataset = load_shared(record.dataset, configurations_of(record.space))
     open_tracking(record, root)
     save_record(paths, record)
-    runner.connect(record.address)
+    connect(record.address)
     tuner = runner.new_tuner(record, paths, dataset, dataset.train_grid)
     return _fit(tuner, record, paths, dataset.train_grid)
 
@@ -105,7 +107,7 @@ def resume(name: str, root: str | None = None, address: str | None = None) -> Se
     record.address = address
     dataset = load_shared(record.dataset, configurations_of(record.space))
     grid = dataset.train_grid
-    runner.connect(address)
+    connect(address)
     if runner.can_restore(paths):
         tuner = runner.restore_tuner(record, paths, dataset)
     else:  # killed before Tune wrote any state: nothing ran, start the Tuner afresh
@@ -147,4 +149,5 @@ def finish(record: SearchRecord, grid: tuple[int, int, int]) -> None:
     best = report.best_run(record)
     if best is not None:
         report.log_best_model(record, mlf, best, grid)
+        report.test_report(record, best)  # the one look at the test split, at the end
     mlf.set_terminated(record.parent_run_id, "FINISHED")

@@ -44,8 +44,10 @@ class SearchSettings:
     """How a search runs; every field can be set under ``settings:`` in the space file.
 
     Attributes:
-        metric: result key the sampler and the scheduler optimise (per epoch, from models).
-        mode: ``max`` or ``min``.
+        metric: result key the sampler and the scheduler optimise (per epoch, from models):
+            ``val_<metric>``, the mean over the cross-validation folds. ``auto`` (default):
+            val_balanced_accuracy for a classification target, val_mae for a regression one.
+        mode: ``max`` or ``min``; ``auto`` (default) follows the metric.
         trials: number of trials (feasible configurations) to run; ``--trials`` overrides.
         sampler: ``random`` or ``tpe``; ``--sampler`` overrides.
         seed: sampler seed (reproducible suggestions).
@@ -59,8 +61,8 @@ class SearchSettings:
         dataset: Zarr dataset path (relative to the working directory); null = the bundled one.
     """
 
-    metric: str = "val_balanced_accuracy"
-    mode: str = "max"
+    metric: str = "auto"
+    mode: str = "auto"
     trials: int = 8
     sampler: str = "tpe"
     seed: int = 0
@@ -128,13 +130,23 @@ def resolve_space_path(name_or_path: str | Path | None) -> Path:
     raise SpaceError(f"{name_or_path}: no such file and no bundled space of that name ({known})")
 
 
-def load_space(name_or_path: str | Path | None = None) -> Space:
-    """Read and check a space file (see the module docstring for its format)."""
+def load_space(name_or_path: str | Path | None = None,
+               overrides: dict[str, Any] | None = None) -> Space:
+    """Read and check a space file (see the module docstring for its format).
+
+    ``overrides`` (``magvox search start --set``) are fixed for every trial: they replace the
+    file's fixed value or sampled parameter of the same name.
+    """
     path = resolve_space_path(name_or_path)
     try:
         raw = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise SpaceError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise SpaceError(f"{path}: a space is a mapping with settings, fixed and params")
+    if overrides:
+        raw["fixed"] = {**(raw.get("fixed") or {}), **overrides}
+        raw["params"] = {k: v for k, v in (raw.get("params") or {}).items() if k not in overrides}
     return space_from_dict(raw, source=str(path))
 
 
@@ -147,14 +159,47 @@ def space_from_dict(raw: dict[str, Any], source: str = "<dict>") -> Space:
         settings = SearchSettings(**(raw.get("settings") or {}))
     except TypeError as exc:
         raise SpaceError(f"{source}: settings: {exc}") from exc
-    if settings.mode not in ("max", "min"):
-        raise SpaceError(f"{source}: settings.mode must be max or min, got {settings.mode!r}")
+    fixed = dict(raw.get("fixed") or {})
+    settings = _resolve_metric(source, settings, fixed)
     params = tuple(_parse_param(source, n, d) for n, d in (raw.get("params") or {}).items())
     if any(p.per_layer for p in params) and "depth" not in {p.name for p in params}:
         if "depth" not in (raw.get("fixed") or {}):
             raise SpaceError(f"{source}: per_layer parameters need a 'depth' param or fixed value")
     enqueue = tuple(dict(e) for e in raw.get("enqueue") or ())
-    return Space(source, settings, dict(raw.get("fixed") or {}), params, enqueue)
+    return Space(source, settings, fixed, params, enqueue)
+
+
+def _resolve_metric(source: str, settings: SearchSettings, fixed: dict[str, Any]
+                    ) -> SearchSettings:
+    """Settle ``auto`` metric and mode from the target's task; refuse a metric the task lacks."""
+    from dataclasses import replace
+
+    from models.metrics import HEADLINE_METRIC, LOWER_IS_BETTER, TASK_METRICS
+    from models.presets import get_preset
+    from models.trial import TARGETS
+
+    try:
+        target = fixed.get("target") or get_preset(fixed.get("preset", "seed-base")).training.get(
+            "target", "ground_state")
+    except KeyError as exc:
+        raise SpaceError(f"{source}: fixed.preset: {exc.args[0]}") from exc
+    if target not in TARGETS:
+        raise SpaceError(f"{source}: fixed.target {target!r} is not one of {', '.join(TARGETS)}")
+    task = TARGETS[target]
+    metric = settings.metric
+    if metric == "auto":
+        metric = f"val_{HEADLINE_METRIC[task][0]}"
+    name = metric.removeprefix("val_").removeprefix("train_")
+    if name not in TASK_METRICS[task] or metric == name:
+        known = ", ".join(f"val_{m}" for m in TASK_METRICS[task])
+        raise SpaceError(f"{source}: settings.metric {metric!r} is not a metric of target "
+                         f"{target} ({known})")
+    mode = settings.mode
+    if mode == "auto":
+        mode = "min" if name in LOWER_IS_BETTER else "max"
+    if mode not in ("max", "min"):
+        raise SpaceError(f"{source}: settings.mode must be max, min or auto, got {mode!r}")
+    return replace(settings, metric=metric, mode=mode)
 
 
 def _parse_param(source: str, name: str, spec: Any) -> Param:

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from search import artifacts, bridge
+from search import artifacts
 from search.callbacks import STATUS_KEY
 from search.sampling import trial_dict
 from search.space import space_from_dict
@@ -34,6 +34,9 @@ def train(config: dict[str, Any], *, space: dict[str, Any], dataset: Any,
     import ray
     import torch
     from ray import tune
+
+    from models.config import ConfigError
+    from models.train import run_trial
 
     torch.set_num_threads(max(1, int(cpus)))
     # Ray shows the trial only the GPUs (or GPU fraction) it reserved: train there if any
@@ -57,9 +60,9 @@ def train(config: dict[str, Any], *, space: dict[str, Any], dataset: Any,
             tune.report(dict(record), checkpoint=checkpoint)
 
         try:
-            result = bridge.run(fields, dataset, on_epoch, checkpoint_dir=Path(ckpt),
-                                device=device)
-        except bridge.ConfigError as exc:  # a check that needs the data itself
+            result = run_trial(fields, dataset, on_epoch=on_epoch, checkpoint_dir=Path(ckpt),
+                               device=device)
+        except ConfigError as exc:  # a check that needs the data itself
             tune.report({"epoch": 0, STATUS_KEY: "infeasible", "reason": str(exc)})
             return
         folder = Path(ckpt)
@@ -70,10 +73,12 @@ def train(config: dict[str, Any], *, space: dict[str, Any], dataset: Any,
 def write_trial_files(folder: Path, fields: dict[str, Any], result: Any,
                       elapsed_s: float) -> dict[str, Any]:
     """Write the trial's artifacts into ``folder``; return the final row reported to Tune."""
-    summary = bridge.summarize(result)
+    from models.saved import save_model
+
+    summary = result.summary()
     # pictures are drawn by the driver, off the trial's path (search.callbacks)
     artifacts.save_filters(summary["filters"], folder, pictures=False)
-    bridge.save_model(result, folder / "model.pt")
+    save_model(result.state_dict, result.config, folder / "model.pt")
     artifacts.write_json(folder / "result.json", {
         "config": fields, "history": summary["history"], "final": summary["final"],
         "baselines": summary["baselines"], "trial_wall_s": elapsed_s,

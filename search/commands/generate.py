@@ -43,13 +43,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from data_prep.generate import parse_params, specs_from_args, specs_from_record
+    from data_prep.generate import specs_from_args, specs_from_record
+    from search.overrides import parse_sets
 
     if args.from_run:
         specs, params = specs_from_record(Path(args.from_run))
     else:
         specs, params = specs_from_args(args.a1, args.a2, args.b, args.x, args.configs), {}
-    params.update(parse_params(args.params))
+    params.update(parse_sets(args.params))
     out = Path(args.out)
     if args.dry_run:
         for s in specs:

@@ -18,7 +18,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     start.add_argument("--trials", type=int, help="number of (feasible) trials")
     start.add_argument("--name", help="search name (default: <space>-<sampler>)")
     start.add_argument("--seed", type=int, help="sampler seed")
-    start.add_argument("--dataset", help="Zarr dataset (default: the space's, else bundled)")
+    start.add_argument("--dataset", help="Zarr dataset or a YAML list of stores (default: the "
+                       "space's, else the bundled one)")
+    start.add_argument("--set", dest="overrides", action="append", default=[],
+                       metavar="KEY=VALUE", help="fix a trial field for every trial, e.g. "
+                       "target=moment (overrides the space's fixed value or sampled param)")
     _common(start)
     start.add_argument("--tracking-uri", help="MLflow tracking URI (default: searches/mlflow.db)")
     start.add_argument("--slurm", metavar="CLUSTER_YAML",
@@ -49,6 +53,13 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from search import cli_actions
+    """Run the action; a bad space, name, dataset or cluster file is one line and exit 2."""
+    import sys
 
-    return cli_actions.ACTIONS[args.action](args)
+    from search import actions
+
+    try:
+        return actions.ACTIONS[args.action](args)
+    except actions.USER_ERRORS as exc:
+        print(f"magvox search {args.action}: {exc}", file=sys.stderr)
+        return 2

@@ -15,7 +15,6 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
 
 DEFAULT_DATASET = "data/cgt_te.zarr"
 
@@ -43,24 +42,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
 
 
-def parse_overrides(items: list[str]) -> dict[str, Any]:
-    """["lr=0.1", "kernel_sizes=[20]"] -> {"lr": 0.1, "kernel_sizes": [20]}."""
-    import yaml
-
-    out: dict[str, Any] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise ValueError(f"--set {item!r}: expected KEY=VALUE")
-        out[key.strip()] = yaml.safe_load(value)
-    return out
-
-
 def trial_config(args: argparse.Namespace):
     """The TrialConfig of --preset and --set."""
     from models.trial import TrialConfig
+    from search.overrides import parse_sets
 
-    return TrialConfig.from_dict({"preset": args.preset, **parse_overrides(args.overrides)})
+    return TrialConfig.from_dict({"preset": args.preset, **parse_sets(args.overrides)})
 
 
 def _progress(record: dict[str, float]) -> None:

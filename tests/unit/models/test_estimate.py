@@ -11,7 +11,7 @@ from models.estimate import estimate
 from models.net import num_parameters
 from models.presets import create_model, list_models
 from search.cli import main
-from search.commands.train import parse_overrides
+from search.overrides import parse_sets as parse_overrides
 
 
 @pytest.mark.parametrize("name", list_models())

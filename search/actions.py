@@ -1,5 +1,5 @@
-"""What each ``magvox search`` action does, as thin calls into the service (kept out of the
-command module so ``magvox --help`` imports nothing heavy)."""
+"""What each ``magvox search`` action does, as thin calls into the service (imported by the
+command module only when it runs, so ``magvox --help`` imports nothing heavy)."""
 
 from __future__ import annotations
 
@@ -10,14 +10,20 @@ from pathlib import Path
 import yaml
 
 from search import report, service
+from search.space import SpaceError
 from search.state import SearchPaths, load_record, searches_root
+
+# errors a user can act on: printed as one line by the command, exit 2
+USER_ERRORS = (SpaceError, FileNotFoundError, FileExistsError, ValueError, KeyError)
 
 
 def start(args: argparse.Namespace) -> int:
+    from search.overrides import parse_sets
+
     opts = service.StartOptions(
         space=args.space, sampler=args.sampler, trials=args.trials, name=args.name,
         address=args.address, tracking_uri=args.tracking_uri, dataset=args.dataset,
-        root=args.root, seed=args.seed,
+        root=args.root, seed=args.seed, overrides=parse_sets(args.overrides) or None,
     )
     if args.slurm:
         from search import cluster
@@ -39,14 +45,18 @@ def _record(name: str, root: str | None):
 
 
 def _summary(name: str, root: str | None) -> int:
-    info = report.status(_record(name, root))
+    record = _record(name, root)
+    info = report.status(record)
     counts = ", ".join(f"{n} {s}" for s, n in info["trials"].items() if n)
     print(f"search {name}: {info['status']}; trials: {counts or 'none'}")
     if info["best"]:
-        print(f"best: {info['best']}")
+        print(f"best (cross-validation): {info['best']}")
     where = f" --root {root}" if root else ""
     if info["status"] == "interrupted":
         print(f"continue: magvox search resume {name}{where}")
+    test = report.load_test(record)
+    if test is not None:
+        print(test["text"])
     print(f"browse: magvox ui {name}{where}")
     return 0
 
@@ -74,14 +84,16 @@ def best(args: argparse.Namespace) -> int:
     path = Path(searches_root(args.root)) / args.name / "best.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     command = report.train_command(report.trial_fields(record, run))
+    test = report.test_report(record, run)  # computed once, then read back
     out = {"trial": run.data.tags.get("magvox.trial_id"), "run_id": run.info.run_id,
            "metrics": dict(run.data.metrics), "config": config, "config_file": str(path),
-           "train_command": command}
+           "train_command": command, "test": test["report"]}
     if args.json:
         print(json.dumps(out, indent=2, default=str))
         return 0
-    print(yaml.safe_dump(out, sort_keys=False))
+    print(yaml.safe_dump({k: v for k, v in out.items() if k != "test"}, sort_keys=False))
     print(f"re-run: {command}")
+    print(test["text"])
     return 0
 
 

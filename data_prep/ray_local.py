@@ -1,0 +1,31 @@
+"""The one place magvox starts or joins Ray (prep, generate and the search all come here).
+
+Without an address, a private local cluster with its own temp dir: another user's cluster on the
+same machine is never joined by accident, and its /tmp/ray/session_latest is left alone.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+LOCAL_TEMP_DIR = os.path.join(tempfile.gettempdir(), "magvox-ray")
+
+
+def connect(address: str | None = None, num_cpus: int | None = None,
+            env_vars: dict[str, str] | None = None) -> bool:
+    """Join the Ray cluster at ``address``, or start a private local one with ``num_cpus`` CPUs
+    (default: all); ``env_vars`` are set in every worker. Returns True if this call started or
+    joined Ray, False if Ray was already initialised in this process."""
+    import ray
+
+    if ray.is_initialized():
+        return False
+    runtime_env = {"env_vars": dict(env_vars)} if env_vars else None
+    if address:
+        ray.init(address=address, log_to_driver=False, runtime_env=runtime_env)
+    else:
+        ray.init(address="local", num_cpus=num_cpus or os.cpu_count() or 1,
+                 include_dashboard=False, log_to_driver=False, _temp_dir=LOCAL_TEMP_DIR,
+                 runtime_env=runtime_env, logging_level="ERROR")
+    return True

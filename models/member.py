@@ -1,0 +1,177 @@
+"""One model of a trial and its epochs: the training loop of a fold, read top to bottom.
+
+A ``Member`` is a network with its optimizer, its training and validation samples, its input
+scale (fitted on its own training composites) and its class weights. ``run_trial`` trains one
+member per cross-validation fold side by side; ``models.evaluate`` trains one on every development
+composite and scores the held-out test split.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from models.augment import Augmenter
+from models.metrics import metrics
+from models.net import MagNet
+from models.normalize import fit_input_scale
+from models.trial import TrialConfig
+
+
+class SpectrumCache:
+    """First-conv input spectra per sample, computed once per member: inputs never change."""
+
+    def __init__(self, model: MagNet, x: torch.Tensor, enabled: bool = True) -> None:
+        self.model, self.x = model, x
+        self.enabled = enabled and model.input_spectrum(x[:1]) is not None
+        self.store: dict[int, torch.Tensor] = {}
+
+    def batch(self, idx: torch.Tensor) -> list[torch.Tensor] | None:
+        """Spectra (C, *spec) of samples ``idx``, computing the missing ones; None if no FFT."""
+        if not self.enabled:
+            return None
+        with torch.no_grad():
+            for i in (int(i) for i in idx if int(i) not in self.store):  # one at a time: no copy
+                self.store[i] = self.model.input_spectrum(self.x[i : i + 1])[0]  # (C, *spec)
+        return [self.store[int(i)] for i in idx]
+
+
+class Targets:
+    """Labels as tensors; regression targets standardised on the member's training split."""
+
+    def __init__(self, y: np.ndarray, task: str, train: np.ndarray, device: torch.device) -> None:
+        self.raw = y
+        self.mean, self.std = 0.0, 1.0
+        if task == "class":
+            t = torch.as_tensor(y, dtype=torch.long)
+        else:
+            self.mean = float(y[train].mean())
+            self.std = float(y[train].std()) or 1.0
+            t = torch.as_tensor((y - self.mean) / self.std, dtype=torch.float32)
+        self.t = t.to(device)
+
+    def unscale(self, task: str, score: np.ndarray) -> np.ndarray:
+        """Scores back in target units (regression) or unchanged (P(class 1))."""
+        return score if task == "class" else score * self.std + self.mean
+
+
+@dataclass
+class Member:
+    """One network of a trial, with what it trains and validates on (sample indices)."""
+
+    model: MagNet
+    optimizer: torch.optim.Optimizer
+    train: np.ndarray
+    val: np.ndarray
+    targets: Targets
+    cache: SpectrumCache
+    class_weight: torch.Tensor | None
+
+
+def make_optimizer(config: TrialConfig, model: torch.nn.Module) -> torch.optim.Optimizer:
+    """SGD (lr, momentum, weight_decay) or Adam (lr, weight_decay)."""
+    if config.optimizer == "adam":
+        return torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    return torch.optim.SGD(model.parameters(), lr=config.lr, momentum=config.momentum,
+                           weight_decay=config.weight_decay)
+
+
+def _class_weight(config: TrialConfig, y: np.ndarray, train: np.ndarray) -> torch.Tensor | None:
+    """Inverse-frequency weights n / (2 n_c) of the training classes, or None (unweighted)."""
+    if config.task != "class" or config.class_weight == "none":
+        return None
+    counts = np.bincount(y[train].astype(int), minlength=2).astype(float)
+    return torch.as_tensor(len(train) / (2 * np.maximum(counts, 1)), dtype=torch.float32)
+
+
+def new_member(config: TrialConfig, x: torch.Tensor, y: np.ndarray, grid: tuple[int, int, int],
+               split: tuple[np.ndarray, np.ndarray], number: int = 0) -> Member:
+    """A fresh member on x's device: weights seeded by (seed, number), scale fitted on ``train``."""
+    train, val = split
+    torch.manual_seed(config.seed * 7919 + number)
+    model = MagNet(config.model_config(), grid).to(x.device)
+    model.input_scale.copy_(fit_input_scale(x[torch.as_tensor(train)], config.input_norm))
+    weight = _class_weight(config, y, train)
+    return Member(model, make_optimizer(config, model), train, val,
+                  Targets(y, config.task, train, x.device),
+                  SpectrumCache(model, x, enabled=config.augment == "none"),
+                  None if weight is None else weight.to(x.device))
+
+
+def _loss_and_score(m: Member, task: str, out: torch.Tensor, y: torch.Tensor):
+    """Loss of outputs (B, 2) or (B, 1) against y, and the score: P(class 1) or the prediction."""
+    if task == "class":
+        return F.cross_entropy(out, y, weight=m.class_weight), out.softmax(dim=1)[:, 1]
+    pred = out[:, 0]
+    return F.mse_loss(pred, y), pred
+
+
+def _batches(idx: np.ndarray, size: int, seed: int | None) -> list[torch.Tensor]:
+    """Index batches; shuffled by a generator seeded from (seed, epoch) when seed is given."""
+    t = torch.as_tensor(idx)
+    if seed is not None:
+        t = t[torch.randperm(len(t), generator=torch.Generator().manual_seed(seed))]
+    batches = list(t.split(size))
+    if seed is not None and len(batches) > 1 and len(batches[-1]) == 1:
+        batches[-2:] = [torch.cat(batches[-2:])]  # batch norm cannot train on one sample
+    return batches
+
+
+def _pass(m: Member, task: str, x: torch.Tensor, batches: list[torch.Tensor],
+          augment: Augmenter | None = None, gen: torch.Generator | None = None):
+    """One pass over ``batches``; trains when ``augment`` is given. -> (mean loss, scores)."""
+    total, scores = 0.0, []
+    training = augment is not None
+    for idx in batches:
+        with torch.set_grad_enabled(training):
+            xb = augment(x[idx], gen) if training else x[idx]  # (B, C, Nx, Ny, Nz)
+            x_hat = m.cache.batch(idx) if m.cache.enabled else None
+            loss, score = _loss_and_score(m, task, m.model(xb, x_hat=x_hat), m.targets.t[idx])
+        if training:
+            m.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            m.optimizer.step()
+        total += float(loss.detach()) * len(idx)
+        scores.append(score.detach())
+    n = sum(len(i) for i in batches)
+    return total / max(n, 1), torch.cat(scores).double().cpu().numpy()
+
+
+def _metrics(task: str, m: Member, idx: np.ndarray, loss: float, score: np.ndarray):
+    """Metrics in target units: regression loss is the MSE in uB^2 or eV^2 (as the baselines')."""
+    value = m.targets.unscale(task, score)
+    if task == "reg":
+        loss = float(np.mean((value - m.targets.raw[idx]) ** 2))
+    return metrics(task, m.targets.raw[idx], value, loss)
+
+
+def train_epoch(config: TrialConfig, m: Member, x: torch.Tensor, augment: Augmenter,
+                epoch: int) -> dict[str, float]:
+    """Train ``m`` one epoch (0-based ``epoch`` seeds the batch order and the augmentation);
+    -> train_* metrics of the outputs seen while training."""
+    seed = config.seed * 100_003 + epoch
+    gen = torch.Generator().manual_seed(seed + 1)
+    m.model.train()
+    batches = _batches(m.train, config.batch_size, seed)
+    loss, score = _pass(m, config.task, x, batches, augment, gen)
+    order = torch.cat(batches).numpy()
+    return {f"train_{k}": v for k, v in _metrics(config.task, m, order, loss, score).items()}
+
+
+def predict(config: TrialConfig, m: Member, x: torch.Tensor, idx: np.ndarray
+            ) -> tuple[float, np.ndarray]:
+    """(loss, scores in target units: P(class 1) or the value) of samples ``idx``."""
+    m.model.eval()
+    loss, score = _pass(m, config.task, x, _batches(idx, config.batch_size, None))
+    return loss, m.targets.unscale(config.task, score)
+
+
+def evaluate(config: TrialConfig, m: Member, x: torch.Tensor, idx: np.ndarray
+             ) -> dict[str, float]:
+    """Metrics of ``m`` on samples ``idx`` (no training)."""
+    m.model.eval()
+    loss, score = _pass(m, config.task, x, _batches(idx, config.batch_size, None))
+    return _metrics(config.task, m, idx, loss, score)
