@@ -48,6 +48,19 @@ def _stratum(row: pd.Series) -> tuple[str, ...]:
     return tuple(values)
 
 
+def _quotas(sizes: dict[tuple[str, ...], int], fraction: float, seed: int
+            ) -> dict[tuple[str, ...], int]:
+    """Test composites per stratum: ``fraction`` of each, rounded so that the total is
+    ``fraction`` of all (largest remainders first; ties broken by a seeded hash)."""
+    exact = {k: fraction * n for k, n in sizes.items()}
+    quota = {k: math.floor(v) for k, v in exact.items()}
+    left = math.floor(fraction * sum(sizes.values()) + 0.5) - sum(quota.values())
+    order = sorted(exact, key=lambda k: (-(exact[k] - quota[k]), _rank("|".join(k), seed)))
+    for k in order[:max(left, 0)]:
+        quota[k] += 1
+    return quota
+
+
 def assign(labels: pd.DataFrame, previous: dict[str, bool] | None = None,
            fraction: float = FRACTION, seed: int = SEED) -> dict[str, bool]:
     """composite -> True if it belongs to the test split.
@@ -63,12 +76,12 @@ def assign(labels: pd.DataFrame, previous: dict[str, bool] | None = None,
     strata: dict[tuple[str, ...], list[str]] = {}
     for _, row in labels.iterrows():
         strata.setdefault(_stratum(row), []).append(str(row["composite"]))
-    for members in strata.values():
-        wanted = math.floor(fraction * len(members) + 0.5)
+    quotas = _quotas({k: len(v) for k, v in strata.items()}, fraction, seed)
+    for key, members in strata.items():
         have = sum(1 for c in members if out.get(c))
         new = sorted((c for c in members if c not in out), key=lambda c: _rank(c, seed))
         for i, comp in enumerate(new):
-            out[comp] = i < max(wanted - have, 0)
+            out[comp] = i < max(quotas[key] - have, 0)
     return out
 
 

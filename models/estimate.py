@@ -133,7 +133,10 @@ def estimate(
     widths = [feat, *cfg.dense, cfg.num_outputs]
     params = sum(le.params for le, _, _ in layers)
     params += sum((a + 1) * b for a, b in itertools.pairwise(widths))
+    params += 2 * feat if cfg.feature_norm else 0  # batch-norm scale and shift
+    # every fold's model and optimizer state live side by side
     state = 4.0 * params * (2 + (2 if trial.optimizer == "adam" else int(trial.momentum > 0)))
+    state *= max(trial.folds, 1)
     data = 4.0 * n_samples * cfg.in_channels * math.prod(grid)
     workspace = 0.0
     for i, (layer, (cin, *size), lengths) in enumerate(layers):

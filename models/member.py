@@ -22,7 +22,8 @@ from models.trial import TrialConfig
 
 
 class SpectrumCache:
-    """First-conv input spectra per sample, computed once per member: inputs never change."""
+    """First-conv input spectra of the raw inputs, computed once per trial and shared by the
+    folds' models (each applies its own input scale): inputs never change."""
 
     def __init__(self, model: MagNet, x: torch.Tensor, enabled: bool = True) -> None:
         self.model, self.x = model, x
@@ -88,8 +89,10 @@ def _class_weight(config: TrialConfig, y: np.ndarray, train: np.ndarray) -> torc
 
 
 def new_member(config: TrialConfig, x: torch.Tensor, y: np.ndarray, grid: tuple[int, int, int],
-               split: tuple[np.ndarray, np.ndarray], number: int = 0) -> Member:
-    """A fresh member on x's device: weights seeded by (seed, number), scale fitted on ``train``."""
+               split: tuple[np.ndarray, np.ndarray], number: int = 0,
+               cache: SpectrumCache | None = None) -> Member:
+    """A fresh member on x's device: weights seeded by (seed, number), scale fitted on ``train``;
+    ``cache``: the trial's shared spectrum cache (a new one if None)."""
     train, val = split
     torch.manual_seed(config.seed * 7919 + number)
     model = MagNet(config.model_config(), grid).to(x.device)
@@ -97,7 +100,7 @@ def new_member(config: TrialConfig, x: torch.Tensor, y: np.ndarray, grid: tuple[
     weight = _class_weight(config, y, train)
     return Member(model, make_optimizer(config, model), train, val,
                   Targets(y, config.task, train, x.device),
-                  SpectrumCache(model, x, enabled=config.augment == "none"),
+                  cache or SpectrumCache(model, x, enabled=config.augment == "none"),
                   None if weight is None else weight.to(x.device))
 
 

@@ -59,24 +59,30 @@ class MagNet(nn.Module):
         return tuple(self.shapes[0][1:])  # type: ignore[return-value]
 
     def input_spectrum(self, x: Tensor) -> Tensor | None:
-        """First-conv input spectrum of an untiled batch (B, C, Nx, Ny, Nz); None if not FFT.
+        """First-conv input spectrum of an untiled raw batch (B, C, Nx, Ny, Nz); None if not FFT.
 
-        Constant across epochs for a fixed sample: cache it and pass it to ``forward(x_hat=)``.
+        Constant across epochs for a fixed sample, and independent of ``input_scale`` (applied to
+        it in ``forward``; the FFT is linear): one cache serves every fold's model.
         """
         first = self.convs[0]
         if first.resolved_backend(self.grid, self.cfg.tiling) != "fft":
             return None
-        return first.input_spectrum(self.normalize(x), self.cfg.tiling)  # (B, C, *spec)
+        return first.input_spectrum(x, self.cfg.tiling)  # (B, C, *spec)
 
     def activations(
         self, x: Tensor, x_hat: Tensor | list[Tensor] | None = None
     ) -> dict[str, Tensor]:
         """Every intermediate tensor by name: ``conv{i}``, ``act{i}``, ``pool{i}``, ``features``,
         ``dense{j}``, ``output``. ``x`` is raw (un-normalised) input; with ``x_hat`` (cached
-        first-layer spectrum of the normalised input) x is only read for its batch size.
+        first-layer spectrum of the raw input) x is only read for its batch size.
         """
         out: dict[str, Tensor] = {}
-        x = self.normalize(x) if x_hat is None else x
+        if x_hat is None:
+            x = self.normalize(x)
+        else:  # spectra of raw inputs, (C, *spec) each or (B, C, *spec)
+            scale = self.input_scale.view(-1, *([1] * (x_hat[0].dim() - 1)))
+            x_hat = ([s / scale for s in x_hat] if isinstance(x_hat, list)
+                     else x_hat / scale.unsqueeze(0))
         h = x
         for i, conv in enumerate(self.convs):
             if i == 0:  # the tiling is the first conv's business (one-period FFT path)

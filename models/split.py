@@ -16,12 +16,16 @@ def strata(y: np.ndarray, classification: bool, bins: int = 3) -> np.ndarray:
     return np.digitize(y, edges)
 
 
-def _with_groups(label: np.ndarray, groups: np.ndarray | None, n_splits: int) -> np.ndarray:
-    """label x group (e.g. x chalcogen) when every such stratum can fill the splits, else label."""
+def _with_groups(label: np.ndarray, groups: np.ndarray | None, n_splits: int,
+                 max_strata: int) -> np.ndarray:
+    """label x group (e.g. x chalcogen) when every such stratum can fill the splits and there
+    are at most ``max_strata`` of them (a split of n_val composites holds at most n_val), else
+    the label alone."""
     if groups is None or len(np.unique(groups)) < 2:
         return label
     joint = np.array([f"{a}|{b}" for a, b in zip(label, groups, strict=True)])
-    return joint if _stratifiable(joint, n_splits) else label
+    usable = _stratifiable(joint, n_splits) and len(np.unique(joint)) <= max_strata
+    return joint if usable else label
 
 
 def _stratifiable(s: np.ndarray, n_splits: int) -> bool:
@@ -45,9 +49,13 @@ def split_indices(
     names, first = np.unique(np.asarray(composites), return_index=True)
     n_splits = folds if folds >= 2 else 2
     label = strata(np.asarray(y)[first], classification)
-    label = _with_groups(label, None if groups is None else np.asarray(groups)[first], n_splits)
+    n_val = len(names) // folds if folds >= 2 else round(val_fraction * len(names))
+    max_strata = min(n_val, len(names) - n_val)
+    label = _with_groups(label, None if groups is None else np.asarray(groups)[first], n_splits,
+                         max_strata)
     pos = np.arange(len(names))
-    stratify = label if _stratifiable(label, n_splits) else None
+    usable = _stratifiable(label, n_splits) and len(np.unique(label)) <= max_strata
+    stratify = label if usable else None
     if stratify is None:
         warnings.warn("a label stratum is too small to stratify; splitting at random", stacklevel=2)
     if folds >= 2:

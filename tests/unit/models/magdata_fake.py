@@ -12,7 +12,6 @@ import itertools
 
 import numpy as np
 import pandas as pd
-import pytest
 
 A2 = ("Ti", "V", "Cr", "Mn", "Fe", "Co", "Ni", "Cu")
 B = ("Ge2", "GeSi", "Si2")
@@ -30,9 +29,12 @@ class FakeDataset:
         for i, (a2, b, x) in enumerate(combos):
             comp = f"Cr{a2}{b}{x}6" if a2 != "Cr" else f"Cr2{b}{x}6"
             fm = i % 2 == 0
+            a = 6.0 + 0.1 * (i % 5)  # hexagonal cells of different volume
+            lattice = [a, 0.0, 0.0, -a / 2, a * 3**0.5 / 2, 0.0, 0.0, 0.0, 20.0]
             for conf in ("FM", "AFM-Neel"):
                 sid = f"{comp}/{conf}"
-                rows.append({"sample_id": sid, "composite": comp, "configuration": conf})
+                rows.append({"sample_id": sid, "composite": comp, "configuration": conf,
+                             "lattice_A": lattice, "volume_A3": a * a * 3**0.5 / 2 * 20.0})
                 self._spin[sid] = self._density(rng, fm if conf == "FM" else not fm)
             labels.append({"composite": comp, "ground_state": int(fm),
                            "moment_uB": 6.0 if fm else 3.0 + rng.random(),
@@ -54,7 +56,7 @@ class FakeDataset:
 
 def write_zarr_dataset(path, source: FakeDataset):
     """Write ``source`` through data_prep.dataset (the real store) and return the path."""
-    ds = pytest.importorskip("data_prep.dataset")
+    from data_prep import dataset as ds
     ds.create_store(path, train_grid=source.grid)
     labels = source.labels.set_index("composite")
     for row in source.index.to_dict("records"):

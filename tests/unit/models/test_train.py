@@ -29,8 +29,12 @@ def test_trial_reports_metrics_baselines_and_filters(fake_dataset):
         assert key in result.history[-1]
     assert set(result.baselines) == {"majority", "composition"}
     assert result.filters.shape == (3, 2, 5, 5, 5) and result.filters.dtype == np.float32
-    assert len(result.train_composites) == 14 and len(result.val_composites) == 6
-    assert not set(result.train_composites) & set(result.val_composites)
+    # 4-fold cross-validation over the development composites; the test split is never seen
+    assert result.folds == 4 and "val_balanced_accuracy_std" in result.history[-1]
+    assert set(result.train_composites) == set(result.val_composites)
+    assert len(result.val_composites) + len(result.test_composites) == 20
+    assert len(result.test_composites) >= 3
+    assert not set(result.test_composites) & set(result.val_composites)
     assert "majority" in result.table() and "baselines" in result.table()
     assert result.to_dict()["config"]["kernel_sizes"] == [5]
 
@@ -86,7 +90,8 @@ def test_signed_input_and_adam(fake_dataset):
 
 def test_diverging_loss_stops_without_raising(fake_dataset):
     result = run_trial({**BASE, "lr": 1e30, "epochs": 3}, fake_dataset)
-    assert result.diverged or math.isfinite(result.history[-1]["train_loss"])
+    assert result.diverged and len(result.history) == 1
+    assert not math.isfinite(result.history[-1]["train_loss"])
 
 
 def test_split_is_stratified_grouped_and_70_30():
@@ -108,8 +113,10 @@ def test_kfold_covers_every_composite_once():
 
 def test_trains_from_a_zarr_store_written_by_data_prep(tmp_path):
     path = write_zarr_dataset(tmp_path / "ds.zarr", FakeDataset(n_composites=12))
-    result = run_trial({**BASE, "epochs": 2, "lr": 0.5}, path)
-    assert len(result.train_composites) + len(result.val_composites) == 12
+    result = run_trial({**BASE, "epochs": 2, "lr": 0.5, "folds": 0}, path)
+    assert len(result.train_composites) + len(result.val_composites) == 12 - len(
+        result.test_composites)
+    assert (path / "holdout.json").is_file() and result.test_composites
     assert TrialConfig.from_dict(result.config.to_dict()) == result.config
 
 
