@@ -110,15 +110,17 @@ def periodic() -> Preset:
 def periodic_fast() -> Preset:
     """The default search's centre: one circular strided block, global mean, a small dense head.
 
-    Stride 2 makes it 8x cheaper than ``periodic`` and keeps the shift invariance for even
-    shifts only. Measured on the Te set (44 train / 11 test composites): moment MAE 0.02 uB,
-    moment_class balanced accuracy 1.0, ground_state 0.89.
+    The 4^3 kernels with stride 4 tile the cell into patches (64x cheaper than ``periodic``; the
+    output is invariant to shifts by multiples of 4 grid points only). Per-voxel input, p99
+    normalisation and batch-normalised features (the TrialConfig defaults). Measured on the Te
+    test split (45 development / 10 test composites): moment_class balanced accuracy 0.92;
+    without feature_norm and lr 0.03: ground_state 0.83, moment MAE 0.05 uB (validation).
     """
     return Preset(
         "periodic-fast",
-        ModelConfig(conv_filters=(8,), kernel_sizes=(4,), strides=(2,), pool_sizes=(1,),
+        ModelConfig(conv_filters=(8,), kernel_sizes=(4,), strides=(4,), pool_sizes=(1,),
                     dense=(16,), activation="leaky_relu", tiling=(1, 1, 1), padding="circular",
                     backend="auto", global_pool=True, feature_norm=True),
-        {"optimizer": "adam", "lr": 1e-2, "momentum": 0.0, "batch_size": 8, "epochs": 30},
-        "circular stride-2 conv + global mean + dense 16, Adam: the learner of the default search",
+        {"optimizer": "adam", "lr": 1e-2, "momentum": 0.0, "batch_size": 8, "epochs": 25},
+        "circular stride-4 conv + global mean + dense 16, Adam: the learner of the default search",
     )

@@ -141,7 +141,10 @@ def load_space(name_or_path: str | Path | None = None,
     try:
         raw = yaml.safe_load(path.read_text()) or {}
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise SpaceError(f"{path}: not valid YAML: {exc}") from exc
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise SpaceError(f"{path}: not valid YAML{where}: "
+                         f"{getattr(exc, 'problem', None) or exc}") from exc
     if not isinstance(raw, dict):
         raise SpaceError(f"{path}: a space is a mapping with settings, fixed and params")
     if overrides:

@@ -56,7 +56,8 @@ def write_tiny_dataset(path: Path, composites: int = 12, seed: int = 0) -> Path:
             spin[2:5, 2:5, 6:10] += 0.2 if (fm and conf == "FM") else -0.05
             row = {"sample_id": f"{comp}_{conf}", "composite": comp, "configuration": conf,
                    "energy_eV": energy, "moment_uB": 6.0 if fm else 2.0,
-                   "moment_reported_uB": 6.0 if fm else 2.0}
+                   "moment_reported_uB": 6.0 if fm else 2.0, "volume_A3": 800.0,
+                   "lattice_A": [6.8, 0, 0, -3.4, 5.889, 0, 0, 0, 20.0]}
             write_sample(path, row["sample_id"], row, spin, spin)
     rebuild_tables(path)
     return path

@@ -15,8 +15,8 @@ import torch
 from data_prep.chgcar import read_chgcar
 from data_prep.dataset import open_dataset
 from models.augment import (
-    AugmentError,
     Augmenter,
+    AugmentError,
     apply_operation,
     operations_for,
     point_operations,

@@ -1,0 +1,60 @@
+"""Bad input to the CLI is one clear line on stderr and a non-zero exit, never a traceback."""
+
+from __future__ import annotations
+
+import pytest
+from test_search_support import magvox, write_tiny_dataset
+
+CASES = [
+    (["search", "start", "--space", "broken.yaml"], "broken.yaml: not valid YAML at line 2"),
+    (["search", "start", "--space", "nosuch"], "nosuch: no such file and no bundled space"),
+    (["search", "start", "--set", "target=spin"], "target 'spin' is not one of"),
+    (["search", "start", "--set", "lr"], "--set 'lr': expected KEY=VALUE"),
+    (["search", "resume", "nosuch"], "no search 'nosuch'"),
+    (["search", "best", "nosuch"], "no search 'nosuch'"),
+    (["search", "start", "--dataset", "missing.zarr"], "missing.zarr does not exist"),
+    (["train", "--set", "input_norm=zscore", "--dataset", "tiny.zarr"],
+     "input_norm: 'zscore' is not one of none, p99, mean"),
+    (["train", "--set", "augment=rotate", "--set", "lattice=1", "--dataset", "tiny.zarr"],
+     "lattice: unknown hyperparameter"),
+]
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory):
+    root = tmp_path_factory.mktemp("cli")
+    (root / "broken.yaml").write_text("settings: [unclosed\n")
+    write_tiny_dataset(root / "tiny.zarr")
+    return root
+
+
+@pytest.mark.parametrize("args, message", CASES, ids=[" ".join(c[0][:3]) for c in CASES])
+def test_bad_input_is_one_line(workdir, args, message):
+    done = magvox(*args, cwd=workdir, check=False, timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and message in lines[0], done.stderr
+
+
+def test_a_rotation_the_cells_lack_is_refused(workdir, tmp_path):
+    import numpy as np
+
+    from data_prep.dataset import create_store, rebuild_tables, write_sample
+
+    store = tmp_path / "tilted.zarr"
+    create_store(store, train_grid=(8, 10, 16))
+    for i, a2 in enumerate(("V", "Mn", "Fe", "Co", "Ni", "Ti", "Cu", "Nb", "Y", "Ru")):
+        for conf in ("FM", "AFM-Neel"):
+            row = {"sample_id": f"Cr{a2}Ge2Te6_{conf}", "composite": f"Cr{a2}Ge2Te6",
+                   "configuration": conf, "energy_eV": -1.0 if (conf == "FM") == (i % 2 == 0)
+                   else -0.9, "moment_uB": 3.0 + i % 3, "moment_reported_uB": 3.0 + i % 3,
+                   "volume_A3": 600.0,
+                   "lattice_A": [5.0, 0, 0, 0, 6.0, 0, 1.0, 0.5, 20.0]}
+            spin = np.full((8, 10, 16), 0.01, np.float32)
+            write_sample(store, row["sample_id"], row, spin, spin)
+    rebuild_tables(store)
+    done = magvox("train", "--preset", "periodic-fast", "--set", "augment=rotate",
+                  "--dataset", str(store), cwd=workdir, check=False, timeout=120)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "augment: the cells have no rotation about c" in done.stderr

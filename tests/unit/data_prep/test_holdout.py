@@ -1,0 +1,66 @@
+"""The held-out test split (data_prep.holdout): stratified, seeded, recorded, stable."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from data_prep.dataset import open_dataset
+from data_prep.holdout import assign, chalcogen, read_holdout, update_holdout
+
+
+def _labels(n: int, x: str = "Te") -> pd.DataFrame:
+    a2 = ["Ti", "V", "Mn", "Fe", "Co", "Ni", "Cu", "Y", "Nb", "Ru", "Sc", "Zn"]
+    b = ["Ge2", "GeSi", "Si2", "P2", "GeP"]
+    names = [f"Cr{a}{bb}{x}6" for a in a2 for bb in b][:n]
+    return pd.DataFrame({"composite": names, "ground_state": [int(i % 5 != 0) for i in range(n)],
+                         "moment_class": [int(i % 2 == 0) for i in range(n)]})
+
+
+def test_a_fifth_of_every_stratum_goes_to_test():
+    labels = _labels(55)
+    test = [c for c, t in assign(labels).items() if t]
+    assert len(test) == 11
+    chosen = labels.set_index("composite").loc[test]
+    assert chosen.ground_state.value_counts().to_dict() == {1: 9, 0: 2}
+    assert assign(labels) == assign(labels.sample(frac=1, random_state=3))  # order-free
+
+
+def test_recorded_split_survives_a_growing_dataset(tmp_path):
+    small = _labels(30)
+    first = update_holdout(tmp_path, small)
+    grown = pd.concat([small, _labels(60).iloc[30:]], ignore_index=True)
+    second = update_holdout(tmp_path, grown)
+    assert all(second[c] == first[c] for c in first)  # nobody moves in or out of test
+    assert sum(second.values()) == 12
+    record = json.loads((tmp_path / "holdout.json").read_text())
+    assert sorted(record["test"]) == sorted(c for c, t in second.items() if t)
+    assert read_holdout(tmp_path) == second
+
+
+def test_chalcogen_is_the_last_element():
+    assert [chalcogen(c) for c in ("CrVGe2Te6", "Cr2Si2S6", "CrNbGePSe6")] == ["Te", "S", "Se"]
+
+
+def test_bundled_datasets_record_their_split(bundled_dataset):
+    ds = open_dataset(bundled_dataset)
+    test = ds.test_composites
+    assert test == sorted(c for c, t in read_holdout(bundled_dataset).items() if t)
+    assert 10 <= len(test) <= 12  # a fifth of 55
+    labels = ds.labels.set_index("composite").loc[test]
+    assert set(labels.ground_state) == {0, 1} and set(labels.moment_class) == {0, 1}
+    both = open_dataset(bundled_dataset.parent / "cgt.yaml")
+    assert set(test) <= set(both.test_composites)
+    assert {chalcogen(c) for c in both.test_composites} == {"Te", "Se"}
+
+
+def test_a_broken_dataset_list_names_the_file(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("stores: [nosuch.zarr]\n")
+    with pytest.raises(ValueError, match=r"bad\.yaml.*nosuch\.zarr"):
+        open_dataset(bad)
+    bad.write_text("- just a list\n")
+    with pytest.raises(ValueError, match=r"bad\.yaml"):
+        open_dataset(bad)

@@ -1,0 +1,61 @@
+"""Test-split comparison (models.evaluate) and model files that load without running code."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+import torch
+
+from models.evaluate import TestReport, compare
+from models.presets import create_model
+from models.saved import load_model, save_model
+from models.trial import TrialConfig
+
+
+def _report(task, y, preds):
+    scores, diffs = compare(task, y, preds, n_boot=500, seed=0)
+    metric = "balanced_accuracy" if task == "class" else "mae"
+    return TestReport("t", task, metric, 40, [f"C{i}" for i in range(len(y))], scores, diffs)
+
+
+def test_a_perfect_classifier_beats_majority_not_an_equal_baseline():
+    y = np.array([0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1])
+    perfect = y.astype(float)
+    rep = _report("class", y, {"cnn": perfect, "majority": np.ones(12), "composition": perfect})
+    assert rep.scores["cnn"][0] == 1.0 and rep.scores["majority"][0] == 0.5
+    assert rep.beats("majority") and not rep.beats("composition")
+    assert "beats the majority baseline" in rep.verdict() and "not the composition" in rep.verdict()
+    lo, hi = rep.differences["majority"][1:]
+    assert lo <= 0.5 <= hi and rep.flat()["test_cnn_balanced_accuracy"] == 1.0
+
+
+def test_mae_comparison_counts_lower_as_better():
+    rng = np.random.default_rng(0)
+    y = rng.normal(4.0, 1.0, 12)
+    rep = _report("reg", y, {"cnn": y + 0.01, "majority": np.full(12, y.mean()),
+                             "composition": y + rng.normal(0, 0.5, 12)})
+    assert rep.scores["cnn"][0] == pytest.approx(0.01)
+    assert rep.beats("majority") and rep.beats("composition")
+    assert rep.verdict() == "the CNN beats both baselines beyond the 95% interval"
+    assert "12 composites never seen by the search" in rep.line()
+
+
+def test_model_file_round_trip_and_no_code_execution(tmp_path):
+    config = TrialConfig.from_dict({"preset": "periodic-fast", "target": "moment"})
+    model = create_model("periodic-fast", grid=(8, 8, 12), num_outputs=1)
+    model.input_scale.fill_(2.5)
+    save_model(model.state_dict(), config, tmp_path / "model.pt")
+    again, cfg = load_model(tmp_path / "model.pt", (8, 8, 12))
+    assert cfg == config and torch.equal(again.input_scale, model.input_scale)
+    evil = tmp_path / "evil.pt"
+
+    class Payload:
+        def __reduce__(self):
+            return (print, ("this must never run",))
+
+    with open(evil, "wb") as fh:
+        pickle.dump({"state_dict": {}, "config": Payload()}, fh)
+    with pytest.raises(ValueError, match=r"evil\.pt: not a magvox model file"):
+        load_model(evil, (8, 8, 12))
