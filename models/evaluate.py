@@ -1,6 +1,6 @@
 """The held-out test score of one configuration, beside the baselines, with bootstrap intervals.
 
-    report = test_evaluation(config, "data/cgt_te.zarr")
+    report = score_test_split(config, "data/cgt_te.zarr")
     print(report.line())
 
 One network is trained on every development composite (the folds' union) for the configuration's
@@ -121,8 +121,8 @@ def compare(task: str, y: np.ndarray, preds: dict[str, np.ndarray], *, n_boot: i
     return as_float, {k: tuple(float(v) for v in t) for k, t in diffs.items()}
 
 
-def test_evaluation(config: TrialConfig | dict[str, Any], dataset: Any, *, device: str = "cpu",
-                    n_boot: int = 2000, seed: int = 0) -> TestReport:
+def score_test_split(config: TrialConfig | dict[str, Any], dataset: Any, *,
+                     device: str = "cpu", n_boot: int = 2000, seed: int = 0) -> TestReport:
     """Train ``config`` on all development composites and score the held-out test split."""
     where = resolve_device(device)
     config, samples, x = prepare(config, dataset, where)

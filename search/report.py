@@ -121,13 +121,13 @@ def test_report(record: SearchRecord, run: Any) -> dict[str, Any]:
 
     import torch
 
-    from models.evaluate import test_evaluation
+    from models.evaluate import score_test_split
 
     found = load_test(record)
     if found is not None and found["report"].get("trial_run_id") == run.info.run_id:
         return found
     torch.set_num_threads(os.cpu_count() or 1)
-    report = test_evaluation(best_config(record, run), record.dataset)
+    report = score_test_split(best_config(record, run), record.dataset)
     data = {**report.to_dict(), "trial_run_id": run.info.run_id,
             "trial": run.data.tags.get(tracking.TRIAL_TAG), "text": report.line()}
     mlf = tracking.client(record.tracking_uri)

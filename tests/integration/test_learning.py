@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import torch
 
-from models.evaluate import test_evaluation
+from models.evaluate import score_test_split
 from models.member import evaluate, new_member, train_epoch
 from models.train import make_augmenter, prepare
 from models.trial import TrialConfig
@@ -30,7 +30,8 @@ def _threads():
 
 def test_cnn_fits_eight_training_composites(bundled_dataset):
     config = TrialConfig.from_dict({"preset": "periodic-fast", "target": "moment_class",
-                                    "epochs": 40, "batch_size": 4})
+                                    "epochs": 30, "batch_size": 4, "lr": 0.03,
+                                    "feature_norm": False})
     config, samples, x = prepare(config, bundled_dataset, torch.device("cpu"))
     dev = np.flatnonzero(~samples.test)
     eight = np.concatenate([dev[samples.y[dev] == c][:4] for c in (0, 1)])
@@ -42,7 +43,7 @@ def test_cnn_fits_eight_training_composites(bundled_dataset):
 
 
 def test_moment_regression_on_the_test_split(bundled_dataset):
-    report = test_evaluation({"preset": "periodic-fast", "target": "moment", "epochs": 30,
+    report = score_test_split({"preset": "periodic-fast", "target": "moment", "epochs": 30,
                               "lr": 0.03, "feature_norm": False}, bundled_dataset)
     assert len(report.test_composites) >= 10
     cnn = report.scores["cnn"][0]
@@ -51,7 +52,7 @@ def test_moment_regression_on_the_test_split(bundled_dataset):
 
 
 def test_moment_class_on_the_test_split(bundled_dataset):
-    report = test_evaluation({"preset": "periodic-fast", "target": "moment_class"},
+    report = score_test_split({"preset": "periodic-fast", "target": "moment_class"},
                              bundled_dataset)
     assert report.scores["cnn"][0] >= 0.90, report.line()
     assert report.beats("majority"), report.line()
