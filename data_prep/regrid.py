@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-TRAIN_GRID: tuple[int, int, int] = (60, 60, 120)
+from data_prep import TRAIN_GRID
 
 
 def _resample_axis(a: np.ndarray, m: int, axis: int) -> np.ndarray:

@@ -19,6 +19,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from data_prep import TRAIN_GRID
 from models.config import coerce, layer_shapes
 from models.layers.conv import choose_backend, conv_flops
 from models.layers.fftconv import fft_lengths
@@ -118,8 +119,8 @@ def _activation_bytes(cfg, shapes, batch: int) -> float:
 
 
 def estimate(
-    config: TrialConfig | dict[str, Any], grid: tuple[int, int, int] = (60, 60, 120),
-    batch_size: int | None = None, n_samples: int = 62, available_mb: float | None = None,
+    config: TrialConfig | dict[str, Any], grid: tuple[int, int, int] = TRAIN_GRID,
+    batch_size: int | None = None, *, n_samples: int, available_mb: float | None = None,
 ) -> Estimate:
     """Estimate a trial on ``n_samples`` inputs of an untiled (Nx, Ny, Nz) grid.
 

@@ -9,10 +9,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from data_prep import TRAIN_GRID as DEFAULT_GRID
 from models.config import ModelConfig, coerce, layer_shapes
 from models.layers.conv import Conv3d
-
-DEFAULT_GRID = (60, 60, 120)  # the shared dataset's training grid, points along a, b, c
 
 
 def activation_fn(name: str) -> nn.Module:

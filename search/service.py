@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from data_prep import BUNDLED_DATASET
 from data_prep.ray_local import connect
 from search import runner, tracking
 from search.callbacks import STATUS_KEY
@@ -25,8 +26,6 @@ from search.state import (
     save_record,
     searches_root,
 )
-
-BUNDLED_DATASET = Path(__file__).resolve().parents[1] / "data" / "cgt_te.zarr"
 
 
 @dataclass

@@ -11,11 +11,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from data_prep import BUNDLED_DATASET
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``magvox bench``."""
-    parser.add_argument("--dataset", default="data/cgt_te.zarr",
-                        help="dataset for the epoch (default data/cgt_te.zarr; synthetic "
+    parser.add_argument("--dataset", default=str(BUNDLED_DATASET),
+                        help="dataset for the epoch (default: the bundled one; synthetic "
                              "densities of the same shape if absent)")
     parser.add_argument("--out", type=Path, default=Path("BENCHMARKS.md"),
                         help="file to append to (default BENCHMARKS.md)")

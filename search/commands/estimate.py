@@ -17,15 +17,18 @@ import json
 import sys
 from dataclasses import asdict
 
+from data_prep import BUNDLED_DATASET, TRAIN_GRID
 from search.commands.train import add_config_arguments, trial_config
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``magvox estimate``."""
     add_config_arguments(parser)
-    parser.add_argument("--grid", type=int, nargs=3, default=(60, 60, 120),
+    parser.add_argument("--grid", type=int, nargs=3, default=TRAIN_GRID,
                         metavar=("NX", "NY", "NZ"), help="untiled input grid (default 60 60 120)")
-    parser.add_argument("--samples", type=int, default=62, help="samples held in memory (62)")
+    parser.add_argument("--samples", type=int,
+                        help="samples held in memory (default: the bundled dataset's samples "
+                             "of the configuration's DFT configuration)")
     parser.add_argument("--memory-mb", type=float, help="memory available, MB")
     parser.add_argument("--gpu", action="store_true", help="compare with the free GPU memory")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
@@ -47,6 +50,14 @@ def available_mb(gpu: bool) -> float | None:
     return None
 
 
+def bundled_samples(configuration: str) -> int:
+    """Samples of one DFT configuration in the bundled dataset (what a trial holds in memory)."""
+    from data_prep.dataset import open_dataset
+
+    index = open_dataset(BUNDLED_DATASET).index
+    return int((index["configuration"] == configuration).sum())
+
+
 def run(args: argparse.Namespace) -> int:
     """Print the estimate; 0 if it fits (or no limit is known), 3 if not, 2 if impossible."""
     from models.config import ConfigError
@@ -54,7 +65,9 @@ def run(args: argparse.Namespace) -> int:
 
     limit = args.memory_mb if args.memory_mb is not None else available_mb(args.gpu)
     try:
-        est = estimate(trial_config(args), tuple(args.grid), n_samples=args.samples,
+        config = trial_config(args)
+        samples = args.samples or bundled_samples(config.configuration)
+        est = estimate(config, tuple(args.grid), n_samples=samples,
                        available_mb=limit)
     except (ConfigError, KeyError, ValueError) as exc:
         print(f"magvox estimate: {exc}", file=sys.stderr)

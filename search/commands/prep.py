@@ -12,6 +12,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from data_prep import TRAIN_GRID
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``magvox prep``."""
@@ -22,7 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "(default: %(default)s)")
     parser.add_argument("--magnetization", default="z", choices=("z", "x", "y", "norm"),
                         help="spin density of non-collinear files (default m_z)")
-    parser.add_argument("--train-grid", type=int, nargs=3, default=(60, 60, 120),
+    parser.add_argument("--train-grid", type=int, nargs=3, default=TRAIN_GRID,
                         metavar=("NA", "NB", "NC"), help="training grid per cell (60 60 120)")
     parser.add_argument("--total", action="store_true", help="also store the total density")
     parser.add_argument("--native-only", action="store_true",

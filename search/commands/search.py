@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 
+from data_prep import BUNDLED_DATASET
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -33,7 +35,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     resume.add_argument("name")
     _common(resume)
     bench = sub.add_parser("bench", help="measure service overhead, trials/hour, TPE vs random")
-    bench.add_argument("--dataset", default="data/cgt_te.zarr", help="dataset to search on")
+    bench.add_argument("--dataset", default=str(BUNDLED_DATASET),
+                       help="dataset to search on (default: the bundled one)")
     bench.add_argument("--trials", type=int, default=8, help="trials per search (default 8)")
     bench.add_argument("--seeds", type=int, default=3, help="seeds for TPE vs random")
     bench.add_argument("--target", default="ground_state",

@@ -16,7 +16,7 @@ import json
 import sys
 from pathlib import Path
 
-DEFAULT_DATASET = "data/cgt_te.zarr"
+from data_prep import BUNDLED_DATASET
 
 
 def add_config_arguments(parser: argparse.ArgumentParser) -> None:
@@ -32,8 +32,9 @@ def add_config_arguments(parser: argparse.ArgumentParser) -> None:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``magvox train``."""
-    parser.add_argument("--dataset", default=DEFAULT_DATASET,
-                        help=f"shared Zarr dataset (default {DEFAULT_DATASET})")
+    parser.add_argument("--dataset", default=str(BUNDLED_DATASET),
+                        help="Zarr dataset or YAML list of stores (default: the bundled "
+                             f"{BUNDLED_DATASET.name}, from any folder)")
     add_config_arguments(parser)
     parser.add_argument("--out", type=Path, help="folder for checkpoints and trial.json")
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
@@ -67,8 +68,6 @@ def run(args: argparse.Namespace) -> int:
     torch.set_num_threads(args.threads)
     try:
         config = trial_config(args)
-        if not Path(args.dataset).exists():
-            raise FileNotFoundError(f"dataset {args.dataset} not found (make it with magvox prep)")
         result = run_trial(config, args.dataset, on_epoch=_progress, checkpoint_dir=args.out,
                            device=args.device)
     except (ConfigError, KeyError, ValueError, FileNotFoundError) as exc:

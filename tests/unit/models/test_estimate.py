@@ -16,12 +16,12 @@ from search.overrides import parse_sets as parse_overrides
 
 @pytest.mark.parametrize("name", list_models())
 def test_parameter_count_is_exact(name):
-    est = estimate({"preset": name})
+    est = estimate({"preset": name}, n_samples=62)
     assert est.params == num_parameters(create_model(name))
 
 
 def test_base_model_flops_and_memory_parts():
-    est = estimate({"preset": "seed-base"})
+    est = estimate({"preset": "seed-base"}, n_samples=62)
     (conv,) = est.layers
     assert conv.out_shape == (3, 81, 81, 81)
     assert conv.flops_direct == 2 * 2 * 3 * 40**3 * 81**3
@@ -32,15 +32,15 @@ def test_base_model_flops_and_memory_parts():
 
 
 def test_fits_verdict_and_batch_scaling():
-    small = estimate({"preset": "seed-base"}, batch_size=2, available_mb=1e5)
-    big = estimate({"preset": "seed-base"}, batch_size=40, available_mb=100)
+    small = estimate({"preset": "seed-base"}, batch_size=2, n_samples=62, available_mb=1e5)
+    big = estimate({"preset": "seed-base"}, batch_size=40, n_samples=62, available_mb=100)
     assert small.fits and not big.fits
     assert big.activation_mb == pytest.approx(20 * small.activation_mb)
 
 
 def test_impossible_config_raises_naming_the_field():
     with pytest.raises(ConfigError, match=r"strides\[0\]|kernel_sizes"):
-        estimate({"preset": "seed-base", "kernel_sizes": [121]})
+        estimate({"preset": "seed-base", "kernel_sizes": [121]}, n_samples=62)
 
 
 def test_parse_overrides_reads_yaml_values():
