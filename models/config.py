@@ -85,11 +85,11 @@ def coerce(cfg: ModelConfig) -> ModelConfig:
     depth = 1 if isinstance(filters, int | float) else len(filters)
     fixes: dict[str, Any] = {}
     for name in TUPLE_FIELDS:
-        value = getattr(cfg, name)
+        original = value = getattr(cfg, name)
         if isinstance(value, int | float):
             value = (value,) * (3 if name == "tiling" else 1 if name == "dense" else depth)
         fixed = tuple(int(v) for v in value)
-        if fixed != value or not isinstance(value, tuple):
+        if fixed != original or not isinstance(original, tuple):
             fixes[name] = fixed
     return dataclasses.replace(cfg, **fixes) if fixes else cfg
 

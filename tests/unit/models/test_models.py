@@ -108,3 +108,13 @@ def test_trial_config_round_trips_and_rejects_unknown_keys():
     validate(cfg, (60, 60, 120))
     with pytest.raises(ConfigError, match="kernel_size"):
         TrialConfig.from_dict({"kernel_size": 3})
+
+
+def test_scalar_block_values_become_tuples():
+    from models.trial import TrialConfig
+
+    config = TrialConfig.from_dict({"preset": "periodic-fast", "conv_filters": 8,
+                                    "kernel_sizes": 5, "strides": 3, "dense": 16})
+    model = config.model_config()
+    assert (model.conv_filters, model.kernel_sizes, model.strides, model.dense) == (
+        (8,), (5,), (3,), (16,))
