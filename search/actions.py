@@ -98,9 +98,14 @@ def best(args: argparse.Namespace) -> int:
 
 
 def bench(args: argparse.Namespace) -> int:
+    if args.learning:
+        from search.learning_bench import run_learning
+
+        print(run_learning(str(Path(args.dataset).resolve()), Path(args.out), args.trials))
+        return 0
     from search.bench import run_bench
 
-    print(run_bench(str(Path(args.dataset).resolve()), Path(args.out), args.trials, args.seeds,
+    print(run_bench(str(Path(args.dataset).resolve()), Path(args.out), args.trials or 8, args.seeds,
                     args.target))
     return 0
 

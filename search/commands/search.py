@@ -37,11 +37,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     bench = sub.add_parser("bench", help="measure service overhead, trials/hour, TPE vs random")
     bench.add_argument("--dataset", default=str(BUNDLED_DATASET),
                        help="dataset to search on (default: the bundled one)")
-    bench.add_argument("--trials", type=int, default=8, help="trials per search (default 8)")
+    bench.add_argument("--trials", type=int,
+                       help="trials per search (default 8; --learning: the space's)")
     bench.add_argument("--seeds", type=int, default=3, help="seeds for TPE vs random")
     bench.add_argument("--target", default="ground_state",
                        help="target of the TPE/random comparison (both classes must occur)")
     bench.add_argument("--out", default="BENCHMARKS.md", help="file to append the section to")
+    bench.add_argument("--learning", action="store_true",
+                       help="instead: the learning table (default search per target, best CNN "
+                            "on the test split against the baselines)")
     for action, text in (("status", "progress and best so far"),
                          ("best", "best configuration and metrics")):
         p = sub.add_parser(action, help=text)

@@ -60,11 +60,18 @@ def test_every_trial_is_in_mlflow_with_metrics_baselines_and_filters(searches: P
         steps = [m.step for m in mlf.get_metric_history(run.info.run_id, "val_loss")]
         assert steps == [1, 2]  # one point per epoch
         for key in ("train_loss", "val_accuracy", "val_balanced_accuracy", "val_macro_f1",
-                    "final_balanced_accuracy", "baseline_majority_balanced_accuracy"):
+                    "val_balanced_accuracy_std", "final_balanced_accuracy",
+                    "baseline_majority_balanced_accuracy"):
             assert key in run.data.metrics, key
         files = {a.path for a in mlf.list_artifacts(run.info.run_id, "filters")}
         assert {"filters/filters.npy", "filters/filter_0.png"} <= files
     assert parents[0].data.tags.get("magvox.best_trial")
+    # the held-out test split, scored once at the end, beside both baselines
+    parent = parents[0].data
+    for key in ("test_cnn_balanced_accuracy", "test_majority_balanced_accuracy_lo",
+                "test_composition_balanced_accuracy_hi", "test_n_composites"):
+        assert key in parent.metrics, key
+    assert "baseline" in parent.tags["magvox.test_verdict"]
 
 
 def test_infeasible_configuration_is_recorded_with_its_reason(searches: Path) -> None:
@@ -83,6 +90,10 @@ def test_status_and_best_commands(searches: Path) -> None:
     out = magvox("search", "best", "rnd", "--root", str(searches), "--json", cwd=searches)
     best = json.loads(out.stdout)
     assert best["metrics"]["val_balanced_accuracy"] == info["best"]["val_balanced_accuracy"]
+    test = best["test"]
+    assert test["trial_run_id"] == best["run_id"] and len(test["test_composites"]) >= 2
+    text = magvox("search", "best", "rnd", "--root", str(searches), cwd=searches).stdout
+    assert "composites never seen by the search" in text and "-> the CNN" in text
     from models.trial import TrialConfig
 
     config = yaml.safe_load(Path(best["config_file"]).read_text())
