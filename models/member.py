@@ -8,6 +8,7 @@ composite and scores the held-out test split.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -151,12 +152,21 @@ def _metrics(task: str, m: Member, idx: np.ndarray, loss: float, score: np.ndarr
     return metrics(task, m.targets.raw[idx], value, loss)
 
 
+def learning_rate(config: TrialConfig, epoch: int) -> float:
+    """The learning rate of 0-based ``epoch`` under ``config.lr_schedule``."""
+    if config.lr_schedule == "cosine":
+        return config.lr * 0.5 * (1.0 + math.cos(math.pi * epoch / config.epochs))
+    return config.lr
+
+
 def train_epoch(config: TrialConfig, m: Member, x: torch.Tensor, augment: Augmenter,
                 epoch: int) -> dict[str, float]:
     """Train ``m`` one epoch (0-based ``epoch`` seeds the batch order and the augmentation);
     -> train_* metrics of the outputs seen while training."""
     seed = config.seed * 100_003 + epoch
     gen = torch.Generator().manual_seed(seed + 1)
+    for group in m.optimizer.param_groups:
+        group["lr"] = learning_rate(config, epoch)
     m.model.train()
     batches = _batches(m.train, config.batch_size, seed)
     loss, score = _pass(m, config.task, x, batches, augment, gen)

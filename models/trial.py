@@ -22,6 +22,7 @@ TARGETS = {"ground_state": "class", "moment_class": "class", "moment": "reg",
 OPTIMIZERS = ("sgd", "adam")
 INPUT_CHANNELS = {"split": 2, "signed": 1}  # (max(m,0), max(-m,0)) or m itself
 CLASS_WEIGHTS = ("none", "balanced")
+LR_SCHEDULES = ("constant", "cosine")
 MODEL_FIELDS = tuple(f.name for f in fields(ModelConfig))
 
 
@@ -50,6 +51,9 @@ class TrialConfig:
         configuration: which DFT configuration's density is the input (FM by default).
         optimizer, lr, momentum, weight_decay: ``sgd`` (momentum used) or ``adam``. The original
             used SGD with lr 100 on its unnormalised loss; start near 0.01-1 for anything new.
+        lr_schedule: ``constant`` (default) or ``cosine``: lr * (1 + cos(pi e / epochs)) / 2 at
+            epoch e, decaying to ~0 for the last epochs (fine convergence: moment regression to
+            a few hundredths of a uB). Set from the epoch alone, so a resumed trial is identical.
         batch_size, epochs: samples per step; passes over the training split.
         seed: seeds the split, the initial weights and the batch order (CPU runs are bitwise
             repeatable for a given seed).
@@ -75,6 +79,7 @@ class TrialConfig:
     lr: float = 100.0
     momentum: float = 0.0
     weight_decay: float = 0.0
+    lr_schedule: str = "constant"
     batch_size: int = 20
     epochs: int = 5
     seed: int = 0
@@ -143,6 +148,7 @@ def validate(config: TrialConfig, input_shape: tuple[int, ...]) -> None:
     _check("input_channels", c.input_channels in INPUT_CHANNELS,
            f"{c.input_channels!r} is not split or signed")
     for name, choices in (("input_units", INPUT_UNITS), ("input_norm", INPUT_NORMS),
+                          ("lr_schedule", LR_SCHEDULES),
                           ("class_weight", CLASS_WEIGHTS), ("augment", AUGMENTS)):
         value = getattr(c, name)
         _check(name, value in choices, f"{value!r} is not one of {', '.join(choices)}")
