@@ -2,7 +2,7 @@
 PY ?= python3
 export GPAW_SETUP_PATH ?= /usr/share/gpaw-setups
 
-.PHONY: setup main test lint dataset campaign
+.PHONY: setup main test lint dataset campaign jcampaign jlabels
 
 setup:
 	bash .ci/setup.sh
@@ -31,3 +31,13 @@ campaign:
 dataset:
 	magvox prep $(RUNS) --out data/cgt_$(x).zarr --native-only --workers 0 --quiet || [ $$? -eq 3 ]  # 3: failed runs listed in rejected.csv
 	$(PY) -m data_prep.card data/cgt_$(x).zarr $(RUNS) --out $(CARD) --png $(PNG)
+
+# J1-J3 of the 15 Cr2B2X6 composites (A1 = A2 = Cr, 5 B pairs x 3 X): FM, Neel, zigzag and stripy,
+# all four in the rectangular 4-A cell with one k-mesh (data/campaign_j, 60 runs; resumes where it
+# stopped). `make jlabels` fits the J's (data/exchange_j.csv, failures with their reason) and
+# attaches them to the bundled datasets as labels J1_meV, J2_meV, J3_meV.
+jcampaign:
+	magvox generate --out data/campaign_j --a2 Cr --x S Se Te --cell rectangular --configs FM AFM-Neel AFM-zigzag AFM-stripy
+
+jlabels:
+	$(PY) -m data_prep.exchange_labels data/campaign_j --out data/exchange_j.csv --into $(wildcard data/cgt_*.zarr)

@@ -25,26 +25,46 @@ RUN_JSON = "magvox_run.json"
 SCHEMA = 1
 
 
+CELLS = ("auto", "hexagonal", "rectangular")
+
+
 @dataclass(frozen=True)
 class RunSpec:
-    """What to compute: a decoration in one magnetic configuration."""
+    """What to compute: a decoration in one magnetic configuration, in one cell.
+
+    ``cell``: ``auto`` (the 10-atom hexagonal cell for NM, FM and Neel, the 20-atom rectangular
+    cell for zigzag and stripy), ``hexagonal`` or ``rectangular`` (every configuration in the
+    4-A cell, so that all four energies of the J1-J3 mapping share one cell and k-mesh).
+    """
 
     decoration: Decoration
     configuration: str
+    cell: str = "auto"
+
+    def __post_init__(self) -> None:
+        if self.cell not in CELLS:
+            raise ValueError(f"cell {self.cell!r} is not one of {', '.join(CELLS)}")
 
     @property
     def relpath(self) -> Path:
         return Path(self.decoration.name) / self.configuration
 
+    @property
+    def cell_shape(self) -> str:
+        """The cell the run uses: ``hexagonal`` or ``rectangular``."""
+        if self.cell != "auto":
+            return self.cell
+        return "rectangular" if self.configuration in RECTANGULAR else "hexagonal"
+
 
 def build_atoms(spec: RunSpec) -> tuple[Any, np.ndarray]:
-    """The cell (10-atom, or 20-atom rectangular for zigzag/stripy) and initial moments (uB).
+    """The cell (10-atom, or 20-atom rectangular: ``spec.cell_shape``) and initial moments (uB).
 
     Atoms are grouped by species (stable order A1, A2, B1, B2, X) so CHGCAR/POSCAR headers list
     each species once; the moments follow the same order.
     """
     dec = spec.decoration
-    atoms = rectangular(dec) if spec.configuration in RECTANGULAR else prototype(dec)
+    atoms = rectangular(dec) if spec.cell_shape == "rectangular" else prototype(dec)
     moments = initial_moments(atoms, a_site_indices(atoms), spec.configuration)
     first = {}
     for i, s in enumerate(atoms.get_chemical_symbols()):
@@ -120,8 +140,8 @@ def record_failure(spec: RunSpec, root: Path, reason: str) -> dict:
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
     record = {"schema": SCHEMA, "engine": "gpaw", "composite": spec.decoration.name,
-              "configuration": spec.configuration, "sites": spec.decoration.as_dict(),
-              "status": "failed", "reason": reason}  # fmt: skip
+              "configuration": spec.configuration, "cell": spec.cell_shape,
+              "sites": spec.decoration.as_dict(), "status": "failed", "reason": reason}  # fmt: skip
     _write_json(tmp / RUN_JSON, record)
     _publish(tmp, final)
     return record
@@ -145,8 +165,9 @@ def run_one(spec: RunSpec, root: Path, params: dict, *, force: bool = False) -> 
     tmp.mkdir()
     gp = GpawParameters.from_dict(params)
     base = {"schema": SCHEMA, "engine": "gpaw", "composite": spec.decoration.name,
-            "configuration": spec.configuration, "sites": spec.decoration.as_dict(),
-            "parameters": gp.as_dict(), "reason": None}  # fmt: skip
+            "configuration": spec.configuration, "cell": spec.cell_shape,
+            "sites": spec.decoration.as_dict(), "parameters": gp.as_dict(),
+            "reason": None}  # fmt: skip
     try:
         atoms, moments = build_atoms(spec)
         base["initial_moments_uB"] = moments.tolist()

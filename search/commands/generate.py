@@ -20,6 +20,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--x", nargs="+", help="X elements (default S Se Te)")
     p.add_argument("--configs", nargs="+", default=["FM", "AFM-Neel"],
                    help="NM FM AFM-Neel AFM-zigzag AFM-stripy (default FM AFM-Neel)")  # fmt: skip
+    p.add_argument("--cell", choices=("auto", "hexagonal", "rectangular"), default="auto",
+                   help="auto: 10-atom cell, the rectangular 4-A cell for zigzag/stripy; "
+                   "rectangular: every configuration in the 4-A cell (one k-mesh, for J1-J3)")
     p.add_argument(
         "--set",
         dest="params",
@@ -48,7 +51,8 @@ def run(args: argparse.Namespace) -> int:
     if args.from_run:
         specs, params = specs_from_record(Path(args.from_run))
     else:
-        specs, params = specs_from_args(args.a1, args.a2, args.b, args.x, args.configs), {}
+        specs = specs_from_args(args.a1, args.a2, args.b, args.x, args.configs, args.cell)
+        params = {}
     params.update(parse_params(args.params))
     out = Path(args.out)
     if args.dry_run:
