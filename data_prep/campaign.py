@@ -1,16 +1,18 @@
 """A DFT campaign: many runs of decorated prototypes on Ray, resumable, one core per run.
 
 Finished runs (any status) are skipped; interrupted ones are redone; each result is published
-atomically by ``data_prep.runs.run_one``. Progress lines go to ``progress`` as runs finish.
+atomically by ``data_prep.runs.run_one``. A ``data_prep.progress.LiveReporter`` shows a line per
+finished run and, while runs compute, their SCF state (polled from the workers' progress files)
+beside the campaign's totals.
 """
 
 from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
 from pathlib import Path
 
+from data_prep.progress import LiveReporter, describe_totals, read_in_flight
 from data_prep.runs import RunSpec, read_record, record_failure, run_one
 
 WORKER_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
@@ -41,7 +43,7 @@ def run_campaign(
     address: str | None = None,
     num_cpus: int | None = None,
     retry_failed: bool = False,
-    progress: Callable[[str], None] = print,
+    reporter: LiveReporter | None = None,
 ) -> list[dict]:
     """Run every pending spec through Ray; return the records of the runs done now.
 
@@ -51,11 +53,13 @@ def run_campaign(
         params: GPAW parameters (``GpawParameters`` fields) recorded with each run.
         address: an existing Ray cluster; None starts a local one with ``num_cpus`` CPUs.
         retry_failed: also redo runs recorded as failed or unconverged.
+        reporter: where progress goes (default: a LiveReporter on stdout).
     """
     import ray
 
+    reporter = reporter or LiveReporter()
     todo = pending(specs, root, retry_failed=retry_failed)
-    progress(f"{len(specs)} runs wanted, {len(specs) - len(todo)} finished, {len(todo)} to do")
+    reporter.line(f"{len(specs)} runs wanted, {len(specs) - len(todo)} finished, {len(todo)} to do")
     if not todo:
         return []
     env = {**WORKER_ENV, "GPAW_SETUP_PATH": os.environ.get("GPAW_SETUP_PATH",
@@ -66,9 +70,13 @@ def run_campaign(
                  log_to_driver=False)  # fmt: skip
     task = ray.remote(num_cpus=1, max_retries=0)(run_one)
     futures = {task.remote(s, Path(root).resolve(), params, force=retry_failed): s for s in todo}
-    records, start = [], time.time()
+    records: list[dict] = []
+    start = time.time()
     while futures:
-        done, _ = ray.wait(list(futures), num_returns=1)
+        done, _ = ray.wait(list(futures), num_returns=1, timeout=reporter.refresh_s)
+        if not done:
+            _show_in_flight(reporter, root, futures.values(), records, len(todo), start)
+            continue
         spec = futures.pop(done[0])
         try:
             rec = ray.get(done[0])
@@ -77,5 +85,17 @@ def run_campaign(
         records.append(rec)
         n = len(records)
         eta = (time.time() - start) / n * len(futures)
-        progress(f"[{n}/{len(todo)}] {spec.relpath}  {_summary(rec)}  (eta {eta / 60:.0f} min)")
+        eta_text = f"(eta {eta / 60:.0f} min)"
+        reporter.line(f"[{n}/{len(todo)}] {spec.relpath}  {_summary(rec)}  {eta_text}")
+    reporter.close()
     return records
+
+
+def _show_in_flight(reporter: LiveReporter, root: Path, running, records: list[dict],
+                    total: int, start: float) -> None:  # fmt: skip
+    """Poll the workers' progress files and hand them to the reporter with the totals."""
+    n = len(records)
+    failed = sum(r.get("status") != "ok" for r in records)
+    left = (time.time() - start) / n * (total - n) if n else None
+    wanted = {str(s.relpath) for s in running}
+    reporter.status(describe_totals(n, failed, total, left), read_in_flight(root, wanted, start))

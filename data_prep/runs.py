@@ -163,16 +163,20 @@ def run_one(spec: RunSpec, root: Path, params: dict, *, force: bool = False) -> 
     _remove_stale(final.parent, spec.configuration)
     tmp = final.parent / f".{spec.configuration}.tmp-{os.getpid()}"
     tmp.mkdir()
+    from data_prep.run_progress import ProgressWriter
+
     gp = GpawParameters.from_dict(params)
     base = {"schema": SCHEMA, "engine": "gpaw", "composite": spec.decoration.name,
             "configuration": spec.configuration, "cell": spec.cell_shape,
             "sites": spec.decoration.as_dict(), "parameters": gp.as_dict(),
             "reason": None}  # fmt: skip
+    live = ProgressWriter(tmp, {"composite": spec.decoration.name,
+                                "configuration": spec.configuration})  # fmt: skip
     try:
         atoms, moments = build_atoms(spec)
         base["initial_moments_uB"] = moments.tolist()
         base["symbols"] = atoms.get_chemical_symbols()
-        record = _result_files(tmp, run_gpaw(atoms, moments, gp, tmp), base)
+        record = _result_files(tmp, run_gpaw(atoms, moments, gp, tmp, live), base)
         if record["status"] != "ok":
             record["reason"] = f"SCF not converged in {gp.maxiter} iterations"
     except Exception as exc:  # the campaign goes on; the reason is kept
@@ -182,6 +186,7 @@ def run_one(spec: RunSpec, root: Path, params: dict, *, force: bool = False) -> 
         record = {**base, "status": "unconverged" if unconverged else "failed",
                   "reason": f"{type(exc).__name__}: {detail}",
                   "traceback": traceback.format_exc(limit=5)}  # fmt: skip
+    live.close()
     _write_json(tmp / RUN_JSON, record)
     _publish(tmp, final)
     return record

@@ -9,6 +9,14 @@ composites are all combinations of --a1, --a2, --b and --x (defaults: Table 1 of
 from __future__ import annotations
 
 import argparse
+import sys
+
+
+def _seconds(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text}")
+    return value
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -40,6 +48,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--address", help="existing Ray cluster (default: a local one)")
     p.add_argument("--num-cpus", type=int, help="CPUs of the local Ray cluster (default: all)")
     p.add_argument("--retry-failed", action="store_true", help="redo failed/unconverged runs")
+    p.add_argument("--heartbeat", type=_seconds, default=60.0, metavar="SECONDS",
+                   help="when output is not a terminal: one line per run in flight every SECONDS "
+                   "(default 60); on a terminal a status line is redrawn in place")  # fmt: skip
     p.add_argument("--dry-run", action="store_true", help="list the runs, compute nothing")
 
 
@@ -48,12 +59,16 @@ def run(args: argparse.Namespace) -> int:
 
     from data_prep.generate import parse_params, specs_from_args, specs_from_record
 
-    if args.from_run:
-        specs, params = specs_from_record(Path(args.from_run))
-    else:
-        specs = specs_from_args(args.a1, args.a2, args.b, args.x, args.configs, args.cell)
-        params = {}
-    params.update(parse_params(args.params))
+    try:
+        if args.from_run:
+            specs, params = specs_from_record(Path(args.from_run))
+        else:
+            specs = specs_from_args(args.a1, args.a2, args.b, args.x, args.configs, args.cell)
+            params = {}
+        params.update(parse_params(args.params))
+    except (ValueError, OSError, KeyError) as exc:
+        print(f"magvox generate: error: {exc}", file=sys.stderr)
+        return 2
     out = Path(args.out)
     if args.dry_run:
         for s in specs:
@@ -66,9 +81,11 @@ def run(args: argparse.Namespace) -> int:
         print(write_vasp_campaign(specs, out, params))
         return 0
     from data_prep.campaign import run_campaign
+    from data_prep.progress import LiveReporter
 
     records = run_campaign(specs, out, params, address=args.address, num_cpus=args.num_cpus,
-                           retry_failed=args.retry_failed or bool(args.from_run))  # fmt: skip
+                           retry_failed=args.retry_failed or bool(args.from_run),
+                           reporter=LiveReporter(heartbeat_s=args.heartbeat))  # fmt: skip
     bad = [r for r in records if r.get("status") != "ok"]
     print(f"done: {len(records) - len(bad)} ok, {len(bad)} failed or unconverged")
     return 3 if bad else 0
