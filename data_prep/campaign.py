@@ -8,12 +8,13 @@ beside the campaign's totals.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from pathlib import Path
 
 from data_prep.progress import LiveReporter, describe_totals, read_in_flight
-from data_prep.runs import RunSpec, read_record, record_failure, run_one
+from data_prep.runs import RUN_JSON, RunSpec, read_record, record_failure, run_one
 
 WORKER_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
@@ -26,6 +27,20 @@ def pending(specs: list[RunSpec], root: Path, *, retry_failed: bool = False) -> 
         if rec is None or (retry_failed and rec.get("status") != "ok"):
             todo.append(spec)
     return todo
+
+
+def check_geometry(specs: list[RunSpec], root: Path) -> None:
+    """Refuse to add runs of one bond-length rule to a folder holding runs of another.
+
+    A record without ``geometry`` was made by rule ``covalent`` (``data_prep.bond_rules``).
+    """
+    found = {json.loads(p.read_text()).get("geometry", "covalent")
+             for p in Path(root).glob(f"*/*/{RUN_JSON}")}  # fmt: skip
+    wanted = {s.geometry for s in specs}
+    if found and found != wanted:
+        raise ValueError(f"{root} holds runs of geometry rule {', '.join(sorted(found))}; these "
+                         f"would use {', '.join(sorted(wanted))}: pass --geometry "
+                         f"{', '.join(sorted(found))} to extend it, or another --out")  # fmt: skip
 
 
 def _summary(rec: dict) -> str:

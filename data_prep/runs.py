@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from data_prep.bond_rules import DEFAULT_RULE, RULES
 from data_prep.magnetic import RECTANGULAR, initial_moments
 from data_prep.structures import Decoration, a_site_indices, prototype, rectangular
 
@@ -35,15 +36,20 @@ class RunSpec:
     ``cell``: ``auto`` (the 10-atom hexagonal cell for NM, FM and Neel, the 20-atom rectangular
     cell for zigzag and stripy), ``hexagonal`` or ``rectangular`` (every configuration in the
     4-A cell, so that all four energies of the J1-J3 mapping share one cell and k-mesh).
+    ``geometry``: the bond-length rule of the prototype (``data_prep.bond_rules``); a run record
+    without one was made by ``covalent``.
     """
 
     decoration: Decoration
     configuration: str
     cell: str = "auto"
+    geometry: str = DEFAULT_RULE
 
     def __post_init__(self) -> None:
         if self.cell not in CELLS:
             raise ValueError(f"cell {self.cell!r} is not one of {', '.join(CELLS)}")
+        if self.geometry not in RULES:
+            raise ValueError(f"geometry {self.geometry!r} is not one of {', '.join(RULES)}")
 
     @property
     def relpath(self) -> Path:
@@ -64,7 +70,8 @@ def build_atoms(spec: RunSpec) -> tuple[Any, np.ndarray]:
     each species once; the moments follow the same order.
     """
     dec = spec.decoration
-    atoms = rectangular(dec) if spec.cell_shape == "rectangular" else prototype(dec)
+    build = rectangular if spec.cell_shape == "rectangular" else prototype
+    atoms = build(dec, spec.geometry)
     moments = initial_moments(atoms, a_site_indices(atoms), spec.configuration)
     first = {}
     for i, s in enumerate(atoms.get_chemical_symbols()):
@@ -141,7 +148,8 @@ def record_failure(spec: RunSpec, root: Path, reason: str) -> dict:
     tmp.mkdir()
     record = {"schema": SCHEMA, "engine": "gpaw", "composite": spec.decoration.name,
               "configuration": spec.configuration, "cell": spec.cell_shape,
-              "sites": spec.decoration.as_dict(), "status": "failed", "reason": reason}  # fmt: skip
+              "geometry": spec.geometry, "sites": spec.decoration.as_dict(), "status": "failed",
+              "reason": reason}  # fmt: skip
     _write_json(tmp / RUN_JSON, record)
     _publish(tmp, final)
     return record
@@ -168,8 +176,8 @@ def run_one(spec: RunSpec, root: Path, params: dict, *, force: bool = False) -> 
     gp = GpawParameters.from_dict(params)
     base = {"schema": SCHEMA, "engine": "gpaw", "composite": spec.decoration.name,
             "configuration": spec.configuration, "cell": spec.cell_shape,
-            "sites": spec.decoration.as_dict(), "parameters": gp.as_dict(),
-            "reason": None}  # fmt: skip
+            "geometry": spec.geometry, "sites": spec.decoration.as_dict(),
+            "parameters": gp.as_dict(), "reason": None}  # fmt: skip
     live = ProgressWriter(tmp, {"composite": spec.decoration.name,
                                 "configuration": spec.configuration})  # fmt: skip
     try:

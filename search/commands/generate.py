@@ -31,6 +31,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--cell", choices=("auto", "hexagonal", "rectangular"), default="auto",
                    help="auto: 10-atom cell, the rectangular 4-A cell for zigzag/stripy; "
                    "rectangular: every configuration in the 4-A cell (one k-mesh, for J1-J3)")
+    p.add_argument("--geometry", choices=("covalent", "ionic"), default="ionic",
+                   help="bond-length rule of the prototype (data_prep.bond_rules): ionic (default; "
+                   "high-spin ionic A-X radii) or covalent (rule of the Te and Se campaigns)")
     p.add_argument(
         "--set",
         dest="params",
@@ -63,7 +66,8 @@ def run(args: argparse.Namespace) -> int:
         if args.from_run:
             specs, params = specs_from_record(Path(args.from_run))
         else:
-            specs = specs_from_args(args.a1, args.a2, args.b, args.x, args.configs, args.cell)
+            specs = specs_from_args(args.a1, args.a2, args.b, args.x, args.configs, args.cell,
+                                    args.geometry)
             params = {}
         params.update(parse_params(args.params))
     except (ValueError, OSError, KeyError) as exc:
@@ -80,9 +84,14 @@ def run(args: argparse.Namespace) -> int:
 
         print(write_vasp_campaign(specs, out, params))
         return 0
-    from data_prep.campaign import run_campaign
+    from data_prep.campaign import check_geometry, run_campaign
     from data_prep.progress import LiveReporter
 
+    try:
+        check_geometry(specs, out)
+    except ValueError as exc:
+        print(f"magvox generate: error: {exc}", file=sys.stderr)
+        return 2
     records = run_campaign(specs, out, params, address=args.address, num_cpus=args.num_cpus,
                            retry_failed=args.retry_failed or bool(args.from_run),
                            reporter=LiveReporter(heartbeat_s=args.heartbeat))  # fmt: skip
