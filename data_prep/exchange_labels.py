@@ -6,8 +6,8 @@ A composite's J's are labels (``J1_meV``, ``J2_meV``, ``J3_meV``: the Heisenberg
 first three A-A shells, meV, J > 0 ferromagnetic, |S| = 3/2 for Cr; definition in
 ``data_prep.exchange``) only when:
 
-* all four runs exist with status ok, in the rectangular cell, with one k-mesh and the same
-  engine parameters (so their total energies compare), and
+* all four runs exist with status ok, in the rectangular cell, with one k-mesh, the same engine
+  parameters and the same bond rule (so their total energies compare), and
 * the magnetic order stayed: every A site keeps the sign of its initial moment with at least
   ``MIN_SITE_MOMENT_UB`` (a run that relaxed into another pattern measures another equation).
 
@@ -71,7 +71,7 @@ def _check_runs(records: dict[str, dict | None]) -> None:
         if lost:
             raise Unusable(f"{conf} {lost}")
     first = next(iter(records.values()))
-    for key in ("kpts", "parameters"):
+    for key in ("kpts", "parameters", "geometry"):
         if any(r.get(key) != first.get(key) for r in records.values()):  # type: ignore[union-attr]
             raise Unusable(f"the four runs differ in {key}: energies do not compare")
 

@@ -115,6 +115,7 @@ def _flipped_zigzag() -> dict:
     ("overrides", "reason"),
     [({"AFM-stripy": {"status": "unconverged", "reason": "no SCF"}}, "AFM-stripy unconverged"),
      ({"AFM-Neel": {"kpts": [4, 4, 1]}}, "differ in kpts"),
+     ({"AFM-zigzag": {"geometry": "ionic"}}, "differ in geometry"),
      ({"FM": {"cell": "hexagonal"}}, "FM ran in the hexagonal cell"),
      ("flip", "AFM-zigzag magnetic order lost: sites \\[1\\] flipped")],
 )  # fmt: skip
