@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 from data_prep.progress import LiveReporter, describe_totals, read_in_flight
@@ -84,30 +85,32 @@ def run_campaign(
                  runtime_env={"env_vars": env}, include_dashboard=False,
                  log_to_driver=False)  # fmt: skip
     task = ray.remote(num_cpus=1, max_retries=0)(run_one)
+    start = time.time()  # progress files older than this belong to earlier attempts
     futures = {task.remote(s, Path(root).resolve(), params, force=retry_failed): s for s in todo}
     records: list[dict] = []
-    start = time.time()
-    while futures:
-        done, _ = ray.wait(list(futures), num_returns=1, timeout=reporter.refresh_s)
-        if not done:
-            _show_in_flight(reporter, root, futures.values(), records, len(todo), start)
-            continue
-        spec = futures.pop(done[0])
-        try:
-            rec = ray.get(done[0])
-        except Exception as exc:  # a worker that died (segfault, OOM) is a failed run
-            rec = record_failure(spec, root, f"worker died: {type(exc).__name__}: {exc}")
-        records.append(rec)
-        n = len(records)
-        eta = (time.time() - start) / n * len(futures)
-        eta_text = f"(eta {eta / 60:.0f} min)"
-        reporter.line(f"[{n}/{len(todo)}] {spec.relpath}  {_summary(rec)}  {eta_text}")
-    reporter.close()
+    try:
+        while futures:
+            done, _ = ray.wait(list(futures), num_returns=1, timeout=reporter.refresh_s)
+            if not done:
+                _show_in_flight(reporter, root, futures.values(), records, len(todo), start)
+                continue
+            spec = futures.pop(done[0])
+            try:
+                rec = ray.get(done[0])
+            except Exception as exc:  # a worker that died (segfault, OOM) is a failed run
+                rec = record_failure(spec, root, f"worker died: {type(exc).__name__}: {exc}")
+            records.append(rec)
+            n = len(records)
+            eta = (time.time() - start) / n * len(futures)
+            eta_text = f"(eta {eta / 60:.0f} min)"
+            reporter.line(f"[{n}/{len(todo)}] {spec.relpath}  {_summary(rec)}  {eta_text}")
+    finally:  # also on Ctrl-C: no half-drawn status line left on the terminal
+        reporter.close()
     return records
 
 
-def _show_in_flight(reporter: LiveReporter, root: Path, running, records: list[dict],
-                    total: int, start: float) -> None:  # fmt: skip
+def _show_in_flight(reporter: LiveReporter, root: Path, running: Iterable[RunSpec],
+                    records: list[dict], total: int, start: float) -> None:  # fmt: skip
     """Poll the workers' progress files and hand them to the reporter with the totals."""
     n = len(records)
     failed = sum(r.get("status") != "ok" for r in records)
