@@ -15,6 +15,12 @@ data of the other:
   within 3 %; the X heights take up the longer bonds (trigonally squeezed octahedra, as measured
   for MPS3). Elements or valences without a tabulated radius fall back to rule 1's radius
   differences against Cr3+ (A) or Te2- (X).
+
+Checked with the embedded GPAW (PBE, LCAO dzp, h 0.2 A, 4x4x1, FM, 10-atom cell): Mn2P2S6 under
+``covalent`` settles at 8.47 uB per cell (an intermediate-spin Mn), under ``ionic`` at 9.96 uB
+(high-spin Mn2+, 5 uB each, as measured for MnPS3) and 0.53 eV per cell lower; Fe2P2S6 under
+``ionic`` converges to 8.00 uB (high-spin Fe2+) in 14 SCF iterations, under ``covalent`` its SCF
+still sloshed after 160 iterations.
 """
 
 from __future__ import annotations
