@@ -16,8 +16,8 @@ import pandas as pd
 
 APPROXIMATIONS = """\
 - **Geometry is not relaxed.** Every composite uses the prototype built by
-  `data_prep.structures` (bond lengths from covalent radii, calibrated so that Cr2Ge2Te6 gets
-  a = 6.83 A, Cr-Te 2.78 A, Ge-Te 2.59 A, Ge-Ge 2.47 A); 20 A box, layer centred.
+  `data_prep.structures` under a bond-length rule of `data_prep.bond_rules` (named below; both
+  give Cr2Ge2Te6 a = 6.83 A, Cr-Te 2.78 A, Ge-Te 2.59 A, Ge-Ge 2.47 A); 20 A box, layer centred.
   Composites whose real bonds differ much from the radii sum (large or soft ions) carry strain,
   which shifts exchange energies; the labels are those of the prototype geometry.
 - **PBE, no +U, collinear, no spin-orbit coupling.** PBE tends to delocalise 3d states;
@@ -39,13 +39,32 @@ LABELS = """\
 | `moment_class` | FM-run total moment > 4 uB per cell | **1 = moment > 4 uB** |
 | `moment_uB` | total moment of the FM run, uB per cell (regression) | - |
 | `exchange_energy_eV` | E(AFM-Neel) - E(FM), eV per 10-atom cell (regression) | - |
+| `J1_meV`, `J2_meV`, `J3_meV` | exchange of the 1st-3rd A-A shells, meV (below) | - |
 
 If the Neel start relaxes back into the FM state (same moment within 0.1 uB and energy within
 1 meV), no AFM state is metastable and `ground_state` = 1 (`afm_collapsed` in the label table); two
 different states within 1 meV are left unlabelled (`<NA>`): the method cannot order them.
 
+`J1_meV`, `J2_meV`, `J3_meV` (regression; `data_prep.exchange`): the Heisenberg couplings of the
+first, second and third A-A shells, E = E0 - sum_<ij> J_n S_i.S_j with each pair counted once,
+|S| = 3/2 for Cr3+ and **J > 0 ferromagnetic**, fitted by least squares to FM, Neel, zigzag and
+stripy of the rectangular 4-A cell with one k-mesh (`make jcampaign jlabels`). Only Cr2B2X6
+composites whose four runs converged and kept their magnetic order carry them; the others are
+listed with the reason in the dataset's `exchange.csv`.
+
 The input density of a sample is the FM run's spin density (models' default), so a label is never
 readable from which configuration a density came from. Splits are by composite."""
+
+
+def geometry_rules(records: pd.DataFrame) -> str:
+    """Which bond-length rule made which runs (a record without one: rule ``covalent``)."""
+    rules = records.get("geometry", pd.Series(index=records.index, dtype=object))
+    counts = rules.fillna("covalent").value_counts().sort_index()
+    parts = [f"`{rule}` for {n} runs" for rule, n in counts.items()]
+    return ("- **Bond-length rule** (`data_prep.bond_rules`): " + ", ".join(parts) + ". Rule "
+            "`covalent` compresses the A-X bonds of high-spin divalent ions (Mn-S of MnPS3 "
+            "2.45 A against 2.63 A measured); `ionic` does not. Runs of one rule are never "
+            "mixed in one campaign folder.")
 
 
 def load_records(campaign: Path) -> pd.DataFrame:
@@ -165,6 +184,8 @@ def render_card(
     n_ok = int((records["status"] == "ok").sum())
     xs = " ".join(sorted({str(site["X"]) for site in records["sites"] if isinstance(site, dict)}))
     runs, store = f"data/{Path(campaign).name}", f"data/{Path(dataset).name}"
+    rule = records.get("geometry", pd.Series(dtype=object)).fillna("covalent").mode()
+    rule = rule.iloc[0] if len(rule) else "covalent"
     png_arg = "" if png_name == "fm_moments.png" else f" --png {png_name}"
     text = f"""# The bundled dataset: `{Path(dataset).name}`
 
@@ -176,7 +197,7 @@ cores), no VASP.
 
 ## How it was made (exact commands)
 ```
-magvox generate --out {runs} --x {xs} --configs FM AFM-Neel
+magvox generate --out {runs} --x {xs} --configs FM AFM-Neel --geometry {rule}
 magvox prep {runs} --out {store} --native-only
 python -m data_prep.card {store} {runs} --out data/{card_name}{png_arg}
 ```
@@ -191,6 +212,7 @@ initial moments on the A sites only (Cr 3 uB, others by element, at least 1 uB).
 
 ## Approximations: how far to trust it
 {APPROXIMATIONS}
+{geometry_rules(records)}
 
 {_consistency(records)}
 

@@ -3,6 +3,7 @@
     DS.zarr/  attrs {"magvox_schema": 1, "train_grid": [60, 60, 120]}
       samples/<sample_id>/  attrs = index row; arrays spin_native, spin, total_native (optional)
       index.parquet  labels.parquet   (caches, rebuilt from the sample attrs when stale)
+      exchange.csv   (optional) J1-J3 table of data_prep.exchange_labels, merged into the labels
 
 Densities are float32, uB/A^3 (spin) and e/A^3 (total), [i, j, k] along a, b, c, one chunk per
 array, Blosc-zstd with byte shuffle (lossless). A sample is written in ``_tmp/`` and renamed into
@@ -29,6 +30,7 @@ from data_prep.regrid import TRAIN_GRID, fourier_regrid
 SCHEMA = 1
 _COMPRESSOR = BloscCodec(cname="zstd", clevel=5, shuffle="shuffle")
 _TMP = "_tmp"
+EXCHANGE_CSV = "exchange.csv"
 
 
 def create_store(path: str | Path, train_grid: tuple[int, int, int] = TRAIN_GRID) -> Path:
@@ -116,13 +118,30 @@ def _write_parquet(df: pd.DataFrame, target: Path) -> None:
     os.replace(tmp, target)
 
 
+def read_exchange(path: str | Path) -> pd.DataFrame | None:
+    """The store's J1-J3 table (``exchange.csv``), or None."""
+    csv = Path(path) / EXCHANGE_CSV
+    return pd.read_csv(csv) if csv.is_file() else None
+
+
+def attach_exchange(path: str | Path, table: pd.DataFrame) -> None:
+    """Store the J1-J3 table (``data_prep.exchange_labels``) in the dataset; relabel it."""
+    path = Path(path)
+    if not (path / "zarr.json").is_file():
+        raise ValueError(f"{path}: not a magvox dataset (no zarr.json)")
+    tmp = path / f".{EXCHANGE_CSV}.{uuid.uuid4().hex[:8]}"
+    table.to_csv(tmp, index=False)
+    os.replace(tmp, path / EXCHANGE_CSV)
+    rebuild_tables(path)
+
+
 def rebuild_tables(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Rewrite index.parquet and labels.parquet from the sample attrs; returns (index, labels)."""
     path = Path(path)
     index = pd.DataFrame(sample_rows(path))
     if not index.empty:
         index = index.sort_values("sample_id").reset_index(drop=True)
-    labels = compute_labels(index)
+    labels = compute_labels(index, exchange=read_exchange(path))
     _write_parquet(index, path / "index.parquet")
     _write_parquet(labels, path / "labels.parquet")
     if not labels.empty:
@@ -154,7 +173,7 @@ class MagDataset:
         index = pd.DataFrame(sample_rows(self.path))  # stale cache (e.g. killed run): rebuild
         if not index.empty:
             index = index.sort_values("sample_id").reset_index(drop=True)
-        return index, compute_labels(index)
+        return index, compute_labels(index, exchange=read_exchange(self.path))
 
     def __len__(self) -> int:
         return len(self.index)

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from data_prep.bond_rules import DEFAULT_RULE
 from data_prep.magnetic import CONFIGURATIONS
 from data_prep.runs import RunSpec
 from data_prep.structures import TABLE1_A2, TABLE1_B, TABLE1_X, Decoration, decorations
@@ -29,21 +30,28 @@ def _split_pair(text: str) -> tuple[str, str]:
 
 def specs_from_args(
     a1: list[str], a2: list[str] | None, b: list[str] | None, x: list[str] | None,
-    configs: list[str],
+    configs: list[str], cell: str = "auto", geometry: str = DEFAULT_RULE,
 ) -> list[RunSpec]:  # fmt: skip
-    """Every combination of site elements times every configuration (Table 1 by default)."""
+    """Every combination of site elements times every configuration (Table 1 by default).
+
+    ``cell``: ``auto``, ``hexagonal`` or ``rectangular``; ``geometry``: the bond-length rule
+    (``data_prep.runs.RunSpec``).
+    """
     for c in configs:
         if c not in CONFIGURATIONS:
             known = ", ".join(CONFIGURATIONS)
             raise ValueError(f"unknown configuration {c!r}; choose from {known}")
     pairs = [_split_pair(t) for t in b] if b else list(TABLE1_B)
     decs = decorations(a1, a2 or list(TABLE1_A2), pairs, x or list(TABLE1_X))
-    return [RunSpec(d, c) for d in decs for c in configs]
+    return [RunSpec(d, c, cell, geometry) for d in decs for c in configs]
 
 
 def specs_from_record(path: Path) -> tuple[list[RunSpec], dict[str, Any]]:
     """The spec and parameters recorded in a run's magvox_run.json."""
     rec = json.loads(Path(path).read_text())
-    return [RunSpec(Decoration.from_dict(rec["sites"]), rec["configuration"])], dict(
+    dec = Decoration.from_dict(rec["sites"])
+    spec = RunSpec(dec, rec["configuration"], rec.get("cell", "auto"),
+                   rec.get("geometry", "covalent"))  # records before the rule was named: rule 1
+    return [spec], dict(
         rec.get("parameters", {})
     )

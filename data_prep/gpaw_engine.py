@@ -86,11 +86,14 @@ def _kpts_for(atoms: Any, params: GpawParameters) -> tuple[int, int, int]:
     return (ka, kb, kc)
 
 
-def _relax(atoms: Any, params: GpawParameters, workdir: Path) -> dict:
+def _relax(atoms: Any, params: GpawParameters, workdir: Path, progress: Any = None) -> dict:
     """Relax positions in place (cell fixed); returns what to record."""
     from ase.optimize import BFGS
 
     opt = BFGS(atoms, logfile=str(workdir / "relax.log"))
+    if progress is not None:  # after each step's forces: the step number and the largest force
+        opt.attach(lambda: progress.relax_step(
+            opt.nsteps, float(np.linalg.norm(atoms.get_forces(), axis=1).max())))  # fmt: skip
     converged = bool(opt.run(fmax=params.relax_fmax, steps=params.relax_steps))
     forces = atoms.get_forces()
     return {
@@ -100,8 +103,14 @@ def _relax(atoms: Any, params: GpawParameters, workdir: Path) -> dict:
     }
 
 
-def run_gpaw(atoms: Any, moments: np.ndarray, params: GpawParameters, workdir: Path) -> dict:
+def run_gpaw(
+    atoms: Any, moments: np.ndarray, params: GpawParameters, workdir: Path,
+    progress: Any = None,
+) -> dict:  # fmt: skip
     """Run one SCF in ``workdir``; return results and the densities (e/A^3, uB/A^3).
+
+    ``progress``: a ``data_prep.run_progress.ProgressWriter`` told of every SCF iteration and
+    relaxation step (the live view of ``magvox generate``), or None.
 
     Returns a dict with energy_eV, moment_uB, site_moments_uB, converged, elapsed_s,
     engine_version, total (Nx, Ny, Nz) and magnetization (Nx, Ny, Nz) arrays (per volume).
@@ -125,8 +134,14 @@ def run_gpaw(atoms: Any, moments: np.ndarray, params: GpawParameters, workdir: P
         **extra,
     )  # fmt: skip
     atoms.calc = calc
-    relax = _relax(atoms, params, workdir) if params.relax_fmax else {}
+    if progress is not None:
+        from data_prep.run_progress import watch_scf
+
+        watch_scf(calc, progress)
+    relax = _relax(atoms, params, workdir, progress) if params.relax_fmax else {}
     energy = atoms.get_potential_energy()
+    if progress is not None:
+        progress.update(force=True, phase="writing")
     spins = (0, 1) if spinpol else (0,)
     if params.density == "ae":
         dens = [

@@ -5,6 +5,9 @@ are compared because they share the 10-atom cell and its k-mesh: total energies 
 cell (zigzag, stripy) are not comparable with them unless FM is computed in that cell too.
 moment_uB: the FM run's moment (as reported by the run, else the integral of its spin density).
 moment_class: 1 if moment_uB > threshold (4 uB). exchange_energy_eV: E_AFM-Neel - E_FM, eV per cell.
+J1_meV, J2_meV, J3_meV: Heisenberg couplings of the first three A-A shells (meV, J > 0
+ferromagnetic; ``data_prep.exchange``), from a separate rectangular-cell campaign's table
+(``data_prep.exchange_labels``); missing unless that table has the composite with status ok.
 
 When the Neel start converges back into the FM state (same moment within 0.1 uB, same energy within
 1 meV), no AFM state is metastable and ground_state is 1 (``afm_collapsed`` True). Two different
@@ -19,7 +22,8 @@ import pandas as pd
 MOMENT_THRESHOLD_UB = 4.0
 LABEL_COLUMNS = ["composite", "ground_state", "moment_uB", "moment_class", "exchange_energy_eV",
                  "energy_FM_eV", "energy_AFM_eV", "afm_configuration", "afm_collapsed",
-                 "configurations"]
+                 "configurations", "J1_meV", "J2_meV", "J3_meV"]
+J_COLUMNS = ["J1_meV", "J2_meV", "J3_meV"]
 DEGENERATE_EV = 1e-3  # eV per cell: below this, FM and AFM energies are not told apart
 SAME_MOMENT_UB = 0.1
 
@@ -68,12 +72,29 @@ def _label_row(composite: str, rows: pd.DataFrame, threshold_uB: float) -> dict:
     }
 
 
-def compute_labels(index: pd.DataFrame, threshold_uB: float = MOMENT_THRESHOLD_UB) -> pd.DataFrame:
-    """One row per composite (columns LABEL_COLUMNS) from the sample index."""
+def _exchange_of(exchange: pd.DataFrame | None) -> dict[str, dict]:
+    """composite -> {J1_meV: ..} for the rows of the exchange table with status ok."""
+    if exchange is None or exchange.empty:
+        return {}
+    ok = exchange[exchange["status"] == "ok"]
+    return {str(r["composite"]): {c: float(r[c]) for c in J_COLUMNS} for _, r in ok.iterrows()}
+
+
+def compute_labels(
+    index: pd.DataFrame, threshold_uB: float = MOMENT_THRESHOLD_UB,
+    exchange: pd.DataFrame | None = None,
+) -> pd.DataFrame:  # fmt: skip
+    """One row per composite (columns LABEL_COLUMNS) from the sample index.
+
+    ``exchange``: the table of ``data_prep.exchange_labels`` (composite, status, J1_meV, ...).
+    """
     if index.empty:
         return pd.DataFrame(columns=LABEL_COLUMNS)
-    rows = [_label_row(str(c), g, threshold_uB) for c, g in index.groupby("composite", sort=True)]
+    js = _exchange_of(exchange)
+    rows = [{**_label_row(str(c), g, threshold_uB), **js.get(str(c), {})}
+            for c, g in index.groupby("composite", sort=True)]  # fmt: skip
     labels = pd.DataFrame(rows, columns=LABEL_COLUMNS)
+    labels[J_COLUMNS] = labels[J_COLUMNS].astype(float)
     for col in ("ground_state", "moment_class"):
         labels[col] = labels[col].astype("Int64")
     return labels

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from data_prep.bond_rules import DEFAULT_RULE, RULES
 from data_prep.magnetic import RECTANGULAR, initial_moments
 from data_prep.structures import Decoration, a_site_indices, prototype, rectangular
 
@@ -25,26 +26,52 @@ RUN_JSON = "magvox_run.json"
 SCHEMA = 1
 
 
+CELLS = ("auto", "hexagonal", "rectangular")
+
+
 @dataclass(frozen=True)
 class RunSpec:
-    """What to compute: a decoration in one magnetic configuration."""
+    """What to compute: a decoration in one magnetic configuration, in one cell.
+
+    ``cell``: ``auto`` (the 10-atom hexagonal cell for NM, FM and Neel, the 20-atom rectangular
+    cell for zigzag and stripy), ``hexagonal`` or ``rectangular`` (every configuration in the
+    4-A cell, so that all four energies of the J1-J3 mapping share one cell and k-mesh).
+    ``geometry``: the bond-length rule of the prototype (``data_prep.bond_rules``); a run record
+    without one was made by ``covalent``.
+    """
 
     decoration: Decoration
     configuration: str
+    cell: str = "auto"
+    geometry: str = DEFAULT_RULE
+
+    def __post_init__(self) -> None:
+        if self.cell not in CELLS:
+            raise ValueError(f"cell {self.cell!r} is not one of {', '.join(CELLS)}")
+        if self.geometry not in RULES:
+            raise ValueError(f"geometry {self.geometry!r} is not one of {', '.join(RULES)}")
 
     @property
     def relpath(self) -> Path:
         return Path(self.decoration.name) / self.configuration
 
+    @property
+    def cell_shape(self) -> str:
+        """The cell the run uses: ``hexagonal`` or ``rectangular``."""
+        if self.cell != "auto":
+            return self.cell
+        return "rectangular" if self.configuration in RECTANGULAR else "hexagonal"
+
 
 def build_atoms(spec: RunSpec) -> tuple[Any, np.ndarray]:
-    """The cell (10-atom, or 20-atom rectangular for zigzag/stripy) and initial moments (uB).
+    """The cell (10-atom, or 20-atom rectangular: ``spec.cell_shape``) and initial moments (uB).
 
     Atoms are grouped by species (stable order A1, A2, B1, B2, X) so CHGCAR/POSCAR headers list
     each species once; the moments follow the same order.
     """
     dec = spec.decoration
-    atoms = rectangular(dec) if spec.configuration in RECTANGULAR else prototype(dec)
+    build = rectangular if spec.cell_shape == "rectangular" else prototype
+    atoms = build(dec, spec.geometry)
     moments = initial_moments(atoms, a_site_indices(atoms), spec.configuration)
     first = {}
     for i, s in enumerate(atoms.get_chemical_symbols()):
@@ -120,8 +147,9 @@ def record_failure(spec: RunSpec, root: Path, reason: str) -> dict:
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
     record = {"schema": SCHEMA, "engine": "gpaw", "composite": spec.decoration.name,
-              "configuration": spec.configuration, "sites": spec.decoration.as_dict(),
-              "status": "failed", "reason": reason}  # fmt: skip
+              "configuration": spec.configuration, "cell": spec.cell_shape,
+              "geometry": spec.geometry, "sites": spec.decoration.as_dict(), "status": "failed",
+              "reason": reason}  # fmt: skip
     _write_json(tmp / RUN_JSON, record)
     _publish(tmp, final)
     return record
@@ -143,15 +171,20 @@ def run_one(spec: RunSpec, root: Path, params: dict, *, force: bool = False) -> 
     _remove_stale(final.parent, spec.configuration)
     tmp = final.parent / f".{spec.configuration}.tmp-{os.getpid()}"
     tmp.mkdir()
+    from data_prep.run_progress import ProgressWriter
+
     gp = GpawParameters.from_dict(params)
     base = {"schema": SCHEMA, "engine": "gpaw", "composite": spec.decoration.name,
-            "configuration": spec.configuration, "sites": spec.decoration.as_dict(),
+            "configuration": spec.configuration, "cell": spec.cell_shape,
+            "geometry": spec.geometry, "sites": spec.decoration.as_dict(),
             "parameters": gp.as_dict(), "reason": None}  # fmt: skip
+    live = ProgressWriter(tmp, {"composite": spec.decoration.name,
+                                "configuration": spec.configuration})  # fmt: skip
     try:
         atoms, moments = build_atoms(spec)
         base["initial_moments_uB"] = moments.tolist()
         base["symbols"] = atoms.get_chemical_symbols()
-        record = _result_files(tmp, run_gpaw(atoms, moments, gp, tmp), base)
+        record = _result_files(tmp, run_gpaw(atoms, moments, gp, tmp, live), base)
         if record["status"] != "ok":
             record["reason"] = f"SCF not converged in {gp.maxiter} iterations"
     except Exception as exc:  # the campaign goes on; the reason is kept
@@ -161,6 +194,7 @@ def run_one(spec: RunSpec, root: Path, params: dict, *, force: bool = False) -> 
         record = {**base, "status": "unconverged" if unconverged else "failed",
                   "reason": f"{type(exc).__name__}: {detail}",
                   "traceback": traceback.format_exc(limit=5)}  # fmt: skip
+    live.close()
     _write_json(tmp / RUN_JSON, record)
     _publish(tmp, final)
     return record

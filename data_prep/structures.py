@@ -4,11 +4,13 @@ Geometry rule (no relaxation by default; stated here and in the dataset card):
 
 * Reference: monolayer Cr2Ge2Te6 with a = 6.83 A (experiment), Cr-Te = 2.78 A, Ge-Te = 2.59 A,
   Ge-Ge = 2.47 A (PBE-relaxed values from the literature).
-* Bond lengths of a decoration are the sums of Cordero covalent radii (``ase.data.covalent_radii``)
-  times the factor that makes the reference bonds exact: d_ij = k_ij (r_i + r_j), with
-  k_AX = 2.78 / (r_Cr + r_Te), k_BX = 2.59 / (r_Ge + r_Te), k_BB = 2.47 / (2 r_Ge).
-* In-plane lattice constant: a = 6.83 A * d_AX / d_CrTe, with d_AX from the mean radius of A1, A2
-  (the edge-sharing AX6 octahedra set the in-plane scale).
+* Bond lengths of a decoration come from ``data_prep.bond_rules``: rule ``covalent`` (sums of
+  Cordero covalent radii scaled so the reference bonds are exact; the Te and Se campaigns) or
+  ``ionic`` (the default since: A-X from Shannon high-spin ionic radii at the charge-balance
+  valence, so that MnPS3-like Mn2+ is not compressed; B-X and B-B as ``covalent``).
+* In-plane lattice constant, both rules: a = 6.83 A * d_AX / d_CrTe, with rule 1's d_AX from the
+  mean covalent radius of A1, A2 (the packing of the layer; measured a within 3 %,
+  ``data_prep.reference_structures``).
 * The two A sit on the honeycomb at (1/3, 2/3, 0) and (2/3, 1/3, 0); the B-B dimer through the
   hole at (0, 0, +-d_BB/2); the three X above (below) sit on the mirror lines of the hole at radius
   r from the dimer axis and height +h (-h), with (r, h) solved so that every X is at d_AX from its
@@ -26,20 +28,15 @@ from dataclasses import dataclass
 
 import numpy as np
 from ase import Atoms
-from ase.data import atomic_numbers, covalent_radii
 
-A_REF, D_AX_REF, D_BX_REF, D_BB_REF = 6.83, 2.78, 2.59, 2.47
+from data_prep.bond_rules import D_AX_REF, DEFAULT_RULE, bond_lengths_for, covalent_radius
+
+A_REF = 6.83  # A, Cr2Ge2Te6
 C_BOX = 20.0  # A, vacuum box height
 
 TABLE1_A2 = ("Ti", "V", "Cr", "Mn", "Fe", "Co", "Ni", "Cu", "Y", "Nb", "Ru")
 TABLE1_B = (("Ge", "Ge"), ("Ge", "Si"), ("Ge", "P"), ("Si", "Si"), ("P", "P"))
 TABLE1_X = ("S", "Se", "Te")
-
-
-def _radius(symbol: str) -> float:
-    if symbol not in atomic_numbers:
-        raise ValueError(f"unknown element symbol {symbol!r}")
-    return float(covalent_radii[atomic_numbers[symbol]])
 
 
 @dataclass(frozen=True)
@@ -54,7 +51,7 @@ class Decoration:
 
     def __post_init__(self) -> None:
         for field in ("a1", "a2", "b1", "b2", "x"):
-            _radius(getattr(self, field))
+            covalent_radius(getattr(self, field))
 
     @property
     def name(self) -> str:
@@ -83,20 +80,15 @@ def decorations(
     return [Decoration(p, q, b1, b2, s) for s, p, (b1, b2), q in itertools.product(x, a1, b, a2)]
 
 
-def bond_lengths(dec: Decoration) -> dict[str, float]:
-    """Target bond lengths in A: ``AX`` (mean A), ``B1X``, ``B2X``, ``BB``."""
-    r_cr, r_ge, r_te = _radius("Cr"), _radius("Ge"), _radius("Te")
-    k_ax = D_AX_REF / (r_cr + r_te)
-    k_bx = D_BX_REF / (r_ge + r_te)
-    k_bb = D_BB_REF / (2 * r_ge)
-    r_a = 0.5 * (_radius(dec.a1) + _radius(dec.a2))
-    r_x = _radius(dec.x)
-    return {
-        "AX": k_ax * (r_a + r_x),
-        "B1X": k_bx * (_radius(dec.b1) + r_x),
-        "B2X": k_bx * (_radius(dec.b2) + r_x),
-        "BB": k_bb * (_radius(dec.b1) + _radius(dec.b2)),
-    }
+def bond_lengths(dec: Decoration, rule: str = DEFAULT_RULE) -> dict[str, float]:
+    """Target bond lengths in A: ``AX`` (mean A), ``B1X``, ``B2X``, ``BB`` and ``AX_packing``
+    (the A-X length the lattice constant follows), under ``rule`` (``data_prep.bond_rules``)."""
+    return bond_lengths_for(rule, dec.a1, dec.a2, dec.b1, dec.b2, dec.x)
+
+
+def lattice_constant(dec: Decoration) -> float:
+    """In-plane lattice constant a (A): 6.83 A scaled by rule 1's A-X (both rules)."""
+    return A_REF * bond_lengths(dec, "covalent")["AX"] / D_AX_REF
 
 
 def _solve_x_layer(a: float, d_ax: float, d_bx: float, z_b: float) -> tuple[float, float]:
@@ -125,10 +117,10 @@ def _solve_x_layer(a: float, d_ax: float, d_bx: float, z_b: float) -> tuple[floa
     return r, math.sqrt(d_ax**2 - (a / 2 - r) ** 2 - a**2 / 12)
 
 
-def prototype(dec: Decoration) -> Atoms:
-    """The 10-atom hexagonal cell of ``dec`` (A, pbc in 3D, layer at c/2)."""
-    d = bond_lengths(dec)
-    a = A_REF * d["AX"] / D_AX_REF  # the lattice constant follows the A-X bond (rule above)
+def prototype(dec: Decoration, rule: str = DEFAULT_RULE) -> Atoms:
+    """The 10-atom hexagonal cell of ``dec`` (A, pbc in 3D, layer at c/2) under bond ``rule``."""
+    d = bond_lengths(dec, rule)
+    a = lattice_constant(dec)
     cell = np.array([[a, 0, 0], [-a / 2, a * math.sqrt(3) / 2, 0], [0, 0, C_BOX]])
     z0 = C_BOX / 2
     zb1, zb2 = d["BB"] / 2, d["BB"] / 2
@@ -154,12 +146,12 @@ def a_site_indices(atoms: Atoms) -> list[int]:
     return [i for i in range(len(atoms)) if i % 10 in (0, 1)]
 
 
-def rectangular(dec: Decoration) -> Atoms:
+def rectangular(dec: Decoration, rule: str = DEFAULT_RULE) -> Atoms:
     """The rectangular 20-atom cell (4 A sites): a_rect = a1, b_rect = a1 + 2 a2 (length a sqrt 3).
 
     Holds the zigzag and stripy patterns, which the 10-atom cell cannot.
     """
-    hexagonal = prototype(dec)
+    hexagonal = prototype(dec, rule)
     atoms = hexagonal.repeat((1, 2, 1))  # atoms 0-9 cell 1, 10-19 cell 2 (same site order)
     a1, a2, a3 = hexagonal.cell[:]
     atoms.set_cell([a1, a1 + 2 * a2, a3], scale_atoms=False)

@@ -13,7 +13,6 @@ from typing import Any
 
 import numpy as np
 
-from data_prep.magnetic import RECTANGULAR
 from data_prep.runs import RunSpec, build_atoms
 
 # VASP-recommended PBE PAW potentials (semicore states where VASP advises them).
@@ -119,7 +118,7 @@ def write_vasp_campaign(specs: list[RunSpec], root: Path, params: dict[str, Any]
     folders = [write_vasp_run(s, root, params) for s in specs]
     (root / "runs.txt").write_text("".join(f"{f.relative_to(root)}\n" for f in folders))
     (root / "submit.sh").write_text(slurm_array_script(len(folders)))
-    rect = sum(s.configuration in RECTANGULAR for s in specs)
+    rect = sum(s.cell_shape == "rectangular" for s in specs)
     msg = f"wrote {len(folders)} VASP runs ({rect} in the rectangular cell) under {root}; "
     msg += f"submit with: cd {root} && sbatch submit.sh"
     if not os.environ.get("VASP_PP_PATH"):

@@ -17,7 +17,8 @@ import pandas as pd
 import torch
 
 LABEL_COLUMNS = {"ground_state": "ground_state", "moment_class": "moment_uB",
-                 "moment": "moment_uB", "exchange_energy": "exchange_energy_eV"}
+                 "moment": "moment_uB", "exchange_energy": "exchange_energy_eV",
+                 "J1": "J1_meV", "J2": "J2_meV", "J3": "J3_meV"}
 CLASS_MEANING = {"ground_state": "1 = FM ground state (E_FM < E_AFM), 0 = AFM",
                  "moment_class": "1 = FM moment above the threshold (uB per cell), 0 = below"}
 

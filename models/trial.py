@@ -18,7 +18,7 @@ from models.normalize import INPUT_NORMS
 from models.presets import get_preset
 
 TARGETS = {"ground_state": "class", "moment_class": "class", "moment": "reg",
-           "exchange_energy": "reg"}
+           "exchange_energy": "reg", "J1": "reg", "J2": "reg", "J3": "reg"}
 OPTIMIZERS = ("sgd", "adam")
 INPUT_CHANNELS = {"split": 2, "signed": 1}  # (max(m,0), max(-m,0)) or m itself
 CLASS_WEIGHTS = ("none", "balanced")
@@ -34,7 +34,9 @@ class TrialConfig:
         preset: the registered preset the model and defaults came from (models.presets).
         model: the architecture, incl. tiling, padding and conv backend.
         target: ground_state (1 = FM), moment_class (FM moment > moment_threshold_uB), moment
-            (uB, regression) or exchange_energy (E_AFM-Neel - E_FM, eV per cell, regression).
+            (uB, regression), exchange_energy (E_AFM-Neel - E_FM, eV per cell, regression) or
+            J1, J2, J3 (Heisenberg couplings of the first three A-A shells, meV, J > 0
+            ferromagnetic, regression; data_prep.exchange).
         moment_threshold_uB: threshold of moment_class, uB per cell. Default 4.
         input_channels: ``split`` -> (max(m,0), max(-m,0)) as the original; ``signed`` -> m.
         input_units: ``voxel`` (default) -> uB per grid voxel, m V_cell / N_grid, whose sum is the

@@ -9,6 +9,14 @@ composites are all combinations of --a1, --a2, --b and --x (defaults: Table 1 of
 from __future__ import annotations
 
 import argparse
+import sys
+
+
+def _seconds(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text}")
+    return value
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -20,6 +28,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--x", nargs="+", help="X elements (default S Se Te)")
     p.add_argument("--configs", nargs="+", default=["FM", "AFM-Neel"],
                    help="NM FM AFM-Neel AFM-zigzag AFM-stripy (default FM AFM-Neel)")  # fmt: skip
+    p.add_argument("--cell", choices=("auto", "hexagonal", "rectangular"), default="auto",
+                   help="auto: 10-atom cell, the rectangular 4-A cell for zigzag/stripy; "
+                   "rectangular: every configuration in the 4-A cell (one k-mesh, for J1-J3)")
+    p.add_argument("--geometry", choices=("covalent", "ionic"), default="ionic",
+                   help="bond-length rule of the prototype (data_prep.bond_rules): ionic (default; "
+                   "high-spin ionic A-X radii) or covalent (rule of the Te and Se campaigns)")
     p.add_argument(
         "--set",
         dest="params",
@@ -37,6 +51,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--address", help="existing Ray cluster (default: a local one)")
     p.add_argument("--num-cpus", type=int, help="CPUs of the local Ray cluster (default: all)")
     p.add_argument("--retry-failed", action="store_true", help="redo failed/unconverged runs")
+    p.add_argument("--heartbeat", type=_seconds, default=60.0, metavar="SECONDS",
+                   help="when output is not a terminal: one line per run in flight every SECONDS "
+                   "(default 60); on a terminal a status line is redrawn in place")  # fmt: skip
     p.add_argument("--dry-run", action="store_true", help="list the runs, compute nothing")
 
 
@@ -46,11 +63,17 @@ def run(args: argparse.Namespace) -> int:
     from data_prep.generate import specs_from_args, specs_from_record
     from search.overrides import parse_sets
 
-    if args.from_run:
-        specs, params = specs_from_record(Path(args.from_run))
-    else:
-        specs, params = specs_from_args(args.a1, args.a2, args.b, args.x, args.configs), {}
-    params.update(parse_sets(args.params))
+    try:
+        if args.from_run:
+            specs, params = specs_from_record(Path(args.from_run))
+        else:
+            specs = specs_from_args(args.a1, args.a2, args.b, args.x, args.configs, args.cell,
+                                    args.geometry)
+            params = {}
+        params.update(parse_sets(args.params))
+    except (ValueError, OSError, KeyError) as exc:
+        print(f"magvox generate: error: {exc}", file=sys.stderr)
+        return 2
     out = Path(args.out)
     if args.dry_run:
         for s in specs:
@@ -62,10 +85,17 @@ def run(args: argparse.Namespace) -> int:
 
         print(write_vasp_campaign(specs, out, params))
         return 0
-    from data_prep.campaign import run_campaign
+    from data_prep.campaign import check_geometry, run_campaign
+    from data_prep.progress import LiveReporter
 
+    try:
+        check_geometry(specs, out)
+    except ValueError as exc:
+        print(f"magvox generate: error: {exc}", file=sys.stderr)
+        return 2
     records = run_campaign(specs, out, params, address=args.address, num_cpus=args.num_cpus,
-                           retry_failed=args.retry_failed or bool(args.from_run))  # fmt: skip
+                           retry_failed=args.retry_failed or bool(args.from_run),
+                           reporter=LiveReporter(heartbeat_s=args.heartbeat))  # fmt: skip
     bad = [r for r in records if r.get("status") != "ok"]
     print(f"done: {len(records) - len(bad)} ok, {len(bad)} failed or unconverged")
     return 3 if bad else 0
