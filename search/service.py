@@ -14,6 +14,7 @@ from typing import Any
 from search import runner, tracking
 from search.callbacks import STATUS_KEY
 from search.data import configurations_of, load_shared
+from search.slurm import job_env
 from search.space import load_space
 from search.state import (
     SearchPaths,
@@ -92,6 +93,7 @@ def start(opts: StartOptions) -> SearchRecord:
                               f"`magvox search resume {record.name}` or pick another --name")
     dataset = load_shared(record.dataset, configurations_of(record.space))
     open_tracking(record, root)
+    record.extra.update(job_env())  # the Slurm job running this driver, if any
     save_record(paths, record)
     runner.connect(record.address)
     tuner = runner.new_tuner(record, paths, dataset, dataset.train_grid)
@@ -111,6 +113,7 @@ def resume(name: str, root: str | None = None, address: str | None = None) -> Se
     else:  # killed before Tune wrote any state: nothing ran, start the Tuner afresh
         tuner = runner.new_tuner(record, paths, dataset, grid)
     record.status = "running"
+    record.extra.update(job_env())
     save_record(paths, record)
     return _fit(tuner, record, paths, grid)
 

@@ -28,6 +28,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     resume = sub.add_parser("resume", help="finish an interrupted search")
     resume.add_argument("name")
     _common(resume)
+    resume.add_argument("--slurm", metavar="CLUSTER_YAML", help="submit the search again to SLURM")
+    resume.add_argument("--dry-run", action="store_true", help="with --slurm: do not submit")
     bench = sub.add_parser("bench", help="measure service overhead, trials/hour, TPE vs random")
     bench.add_argument("--dataset", default="data/cgt_te.zarr", help="dataset to search on")
     bench.add_argument("--trials", type=int, default=8, help="trials per search (default 8)")
