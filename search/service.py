@@ -14,7 +14,7 @@ from typing import Any
 from search import runner, tracking
 from search.callbacks import STATUS_KEY
 from search.data import configurations_of, load_shared
-from search.slurm import job_env
+from search.slurm import early_stop, job_env
 from search.space import load_space
 from search.state import (
     SearchPaths,
@@ -85,6 +85,7 @@ def open_tracking(record: SearchRecord, root: Path) -> None:
 
 def start(opts: StartOptions) -> SearchRecord:
     """Start a new search and run it to the end; returns the final record."""
+    early_stop.listen()
     root = searches_root(opts.root)
     record = new_record(opts, root)
     paths = SearchPaths(root, record.name)
@@ -102,6 +103,7 @@ def start(opts: StartOptions) -> SearchRecord:
 
 def resume(name: str, root: str | None = None, address: str | None = None) -> SearchRecord:
     """Finish an interrupted search: restore the Tuner from its folder and run the rest."""
+    early_stop.listen()
     paths = SearchPaths(searches_root(root), check_name(name))
     record = load_record(paths)
     record.address = address
@@ -120,6 +122,10 @@ def resume(name: str, root: str | None = None, address: str | None = None) -> Se
 
 def _fit(tuner: Any, record: SearchRecord, paths: SearchPaths,
          grid: tuple[int, int, int]) -> SearchRecord:
+    if early_stop.requested:  # SIGUSR1 before Tune could take it: stop before any trial
+        record.status = "interrupted"
+        save_record(paths, record)
+        return record
     results = tuner.fit()
     over = sum(1 for r in results if trial_over(r))
     if over < record.trials:

@@ -59,17 +59,24 @@ def cluster_yaml(folder: Path, slurm: dict | None = None, ray: dict | None = Non
     return path
 
 
-def search_inputs(folder: Path, **settings: object) -> tuple[Path, Path]:
-    """The tiny dataset and a tiny space (1-epoch trials, 1 CPU each) under ``folder``."""
+def search_inputs(folder: Path, epochs: int | None = None,
+                  **settings: object) -> tuple[Path, Path]:
+    """The tiny dataset and the tiny space (1 CPU per trial) under ``folder``; ``epochs``: that
+    many epochs per trial, none stopped early by ASHA."""
     data = write_tiny_dataset(folder / "tiny.zarr")
     space = write_space(folder / "space.yaml", **{**TRIAL_SETTINGS, **settings})
+    if epochs:
+        raw = yaml.safe_load(space.read_text())
+        raw["fixed"]["epochs"] = epochs
+        raw["settings"]["grace_epochs"] = epochs + 1  # ASHA: no rung below max_t
+        space.write_text(yaml.safe_dump(raw))
     return data, space
 
 
 def start_on_slurm(slurm, folder: Path, name: str, trials: int, cluster: Path,
-                   **settings: object) -> str:
+                   epochs: int | None = None, **settings: object) -> str:
     """``magvox search start --slurm`` of the tiny search; returns the Slurm job id."""
-    data, space = search_inputs(folder, **settings)
+    data, space = search_inputs(folder, epochs, **settings)
     magvox("search", "start", "--slurm", str(cluster), "--space", str(space), "--sampler",
            "random", "--trials", str(trials), "--dataset", str(data), "--root",
            str(folder / "s"), "--name", name, cwd=folder, env=slurm.env, timeout=120)
