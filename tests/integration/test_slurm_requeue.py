@@ -8,6 +8,7 @@ lost or trained again, that the Optuna history is intact and that each trial has
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -117,18 +118,19 @@ def test_cancelled_search_is_resubmitted_with_resume_slurm(slurm, tmp_path: Path
     search = Search(slurm, tmp_path)
     cleanup(search)
     search.wait_for_trials(2)
-    where = ["--root", str(search.root)]
-    out = magvox("search", "status", NAME, *where, cwd=tmp_path, env=slurm.env).stdout
-    assert f"Slurm job {search.job}: RUNNING" in out
-    again = magvox("search", "resume", NAME, "--slurm", str(search.cluster), *where,
-                   cwd=tmp_path, env=slurm.env, check=False)
-    assert again.returncode == 2 and f"job {search.job} is RUNNING" in again.stderr
-    assert len(again.stderr.strip().splitlines()) == 1
     slurm.run("scancel", search.job)
     search.wait_state("CANCELLED")
     search.snapshot()
+    where = ["--root", str(search.root)]
     magvox("search", "resume", NAME, "--slurm", str(search.cluster), *where, cwd=tmp_path,
            env=slurm.env)
     first, second = job_ids(search.folder)
     assert first == search.job and second != first
+    # while the new job is queued or running: status shows it, a second resubmission is refused
+    out = magvox("search", "status", NAME, *where, cwd=tmp_path, env=slurm.env).stdout
+    assert re.search(rf"Slurm job {second}: (PENDING|RUNNING|CONFIGURING)", out), out
+    again = magvox("search", "resume", NAME, "--slurm", str(search.cluster), *where,
+                   cwd=tmp_path, env=slurm.env, check=False)
+    assert again.returncode == 2 and f"Slurm job {second} is" in again.stderr
+    assert len(again.stderr.strip().splitlines()) == 1
     search.check_nothing_lost(second)
