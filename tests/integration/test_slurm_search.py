@@ -1,10 +1,13 @@
 """``magvox search start --slurm`` on a real (throw-away) two-node Slurm: the job starts a Ray head
 and a worker on the two nodes with token authentication, waits for both, and the driver runs
-trials on both nodes, every trial in MLflow once, with the node it ran on."""
+trials on both nodes, every trial in MLflow once, with the node it ran on. Trials given a (fake)
+GPU fail at once naming their node; a cluster.yaml Slurm cannot serve is refused before any
+submission."""
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -12,6 +15,7 @@ from slurm_search_support import (
     cluster_yaml,
     job_log,
     kill_ray_of,
+    search_inputs,
     start_on_slurm,
     trial_runs,
     wait_job_done,
@@ -44,3 +48,44 @@ def test_search_submitted_to_slurm_runs_trials_on_both_nodes(slurm, tmp_path: Pa
     out = magvox("search", "status", "onslurm", "--root", str(tmp_path / "s"), cwd=tmp_path,
                  env=slurm.env).stdout
     assert f"Slurm job {job}: COMPLETED" in out
+
+
+def test_gpu_trials_get_a_fake_gpu_and_fail_at_once_naming_the_node(slurm,
+                                                                    tmp_path: Path) -> None:
+    cluster = cluster_yaml(tmp_path)
+    try:  # Ray sees 2 GPUs per node; each trial is given one, but CUDA is not there
+        job = start_on_slurm(slurm, tmp_path, "gpus", 2, cluster, gpus_per_trial=1)
+        search = tmp_path / "s" / "gpus"
+        state = wait_job_done(slurm, search, job, 240)
+    finally:
+        kill_ray_of(cluster)
+    log = job_log(search, job)
+    assert state == "COMPLETED" and log.count("CPU=1 GPU=2") >= 2, log[-4000:]
+    runs = trial_runs(tmp_path / "s", "gpus")
+    failed = [r[0] for r in runs.values() if r[0]["magvox.status"] == "failed"]
+    assert len(failed) == 2, runs
+    for tags in failed:
+        assert re.search(r"node n[12] \(ray node \w+\): Ray gave this trial GPU \[", tags[
+            "magvox.reason"]) and "CUDA is not usable" in tags["magvox.reason"]
+
+
+@pytest.mark.parametrize(("slurm_keys", "message"), [
+    ({"partition": "nope"}, "slurm.partition: Slurm has no partition 'nope' (it has: gpu)"),
+    ({"nodes": 3}, "slurm.nodes: 3 asked for, partition 'gpu' has at most 2 nodes"),
+    ({"cpus_per_node": 3}, "slurm.cpus_per_node: 3 asked for"),
+    ({"gpus_per_node": 3}, "slurm.gpus_per_node: 3 asked for"),
+    ({"time": "2-00:00:00"}, "slurm.time: 2-00:00:00 is more than partition 'gpu' allows"),
+    ({"gpus": 1}, "slurm.gpus: unknown key"),
+])
+def test_bad_cluster_file_is_one_line_before_anything_is_submitted(
+        slurm, tmp_path: Path, slurm_keys: dict, message: str) -> None:
+    data, space = search_inputs(tmp_path)
+    cluster = cluster_yaml(tmp_path, slurm=slurm_keys)
+    done = magvox("search", "start", "--slurm", str(cluster), "--space", str(space),
+                  "--dataset", str(data), "--root", str(tmp_path / "s"), "--name", "bad",
+                  cwd=tmp_path, env=slurm.env, check=False)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.count("\n") == 1 and message in done.stderr, done.stderr
+    assert str(cluster) in done.stderr
+    assert not (tmp_path / "s" / "bad" / "slurm.json").exists()
+    assert slurm.run("squeue", "-h", "-n", "mvtest").stdout == ""
