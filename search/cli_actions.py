@@ -97,6 +97,11 @@ def best(args: argparse.Namespace) -> int:
 def bench(args: argparse.Namespace) -> int:
     from search.bench import run_bench
 
+    if getattr(args, "slurm", None):
+        from search.bench_slurm import run_slurm_bench
+
+        print(run_slurm_bench(args.slurm, str(Path(args.dataset).resolve()), Path(args.out)))
+        return 0
     print(run_bench(str(Path(args.dataset).resolve()), Path(args.out), args.trials, args.seeds,
                     args.target))
     return 0

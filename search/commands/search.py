@@ -37,6 +37,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     bench.add_argument("--target", default="ground_state",
                        help="target of the TPE/random comparison (both classes must occur)")
     bench.add_argument("--out", default="BENCHMARKS.md", help="file to append the section to")
+    bench.add_argument("--slurm", metavar="CLUSTER_YAML",
+                       help="measure on Slurm instead: overhead per trial, submit to first trial")
     for action, text in (("status", "progress and best so far"),
                          ("best", "best configuration and metrics")):
         p = sub.add_parser(action, help=text)
