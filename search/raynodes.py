@@ -97,7 +97,8 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # timeout or authentication: one line in the job log
         print(f"magvox: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
-    print(f"magvox: {len(nodes)} Ray nodes after {time.monotonic() - start:.1f} s: {nodes}")
+    print(f"magvox: {len(nodes)} Ray nodes at {args.address} after "
+          f"{time.monotonic() - start:.1f} s: {nodes}")
     return 0
 
 

@@ -7,7 +7,7 @@
 these login-node commands write (the driver writes search.json; it notes its own job id there)::
 
     {"start_args": [...], "cluster": "/abs/cluster.yaml",
-     "jobs": [{"job_id": "12", "submitted": "2026-11-25T14:00:00+00:00"}, ...]}
+     "jobs": [{"job_id": "12", "submitted": "2026-11-25T14:00:00.123+00:00"}, ...]}
 """
 
 from __future__ import annotations
@@ -115,7 +115,7 @@ def _submit(spec: ClusterSpec, cluster_yaml: str, paths: SearchPaths, start_args
         raise ClusterError(f"sbatch {script}: {done.stderr.strip()}")
     job_id = done.stdout.strip().split(";")[0]
     info["jobs"].append({"job_id": job_id,
-                         "submitted": datetime.now(UTC).isoformat(timespec="seconds")})
+                         "submitted": datetime.now(UTC).isoformat(timespec="milliseconds")})
     _save_jobs(paths, info)
     return script, job_id
 

@@ -7,7 +7,10 @@ submission."""
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -20,7 +23,7 @@ from slurm_search_support import (
     trial_runs,
     wait_job_done,
 )
-from test_search_support import magvox
+from test_search_support import magvox, wait_until
 
 pytestmark = pytest.mark.slow
 TRIALS = 6
@@ -28,16 +31,19 @@ TRIALS = 6
 
 def test_search_submitted_to_slurm_runs_trials_on_both_nodes(slurm, tmp_path: Path) -> None:
     cluster = cluster_yaml(tmp_path)
+    search = tmp_path / "s" / "onslurm"
     try:
         job = start_on_slurm(slurm, tmp_path, "onslurm", TRIALS, cluster)
-        search = tmp_path / "s" / "onslurm"
+        wait_until(lambda: "magvox: 2 Ray nodes at" in job_log(search, job), 180)
+        address = re.search(r"2 Ray nodes at (\S+)", job_log(search, job)).group(1)
+        assert_token_is_required(address, search / "ray_token")
         state = wait_job_done(slurm, search, job, 300)
     finally:
         kill_ray_of(cluster)
     log = job_log(search, job)
     assert state == "COMPLETED", log[-5000:]
-    # Ray reported both nodes with their CPU and fake GPUs (token auth on: RAY_AUTH_MODE=token)
-    assert "magvox: 2 Ray nodes" in log and log.count("CPU=1 GPU=2") >= 2, log[-3000:]
+    # Ray reported both nodes with their CPU and fake GPUs
+    assert log.count("CPU=1 GPU=2") >= 2, log[-3000:]
     runs = trial_runs(tmp_path / "s", "onslurm")  # infeasible ones never reach a node
     ran = {t: r for t, r in runs.items() if r[0]["magvox.status"] != "infeasible"}
     assert len(ran) == TRIALS and all(len(r) == 1 for r in runs.values())
@@ -48,6 +54,20 @@ def test_search_submitted_to_slurm_runs_trials_on_both_nodes(slurm, tmp_path: Pa
     out = magvox("search", "status", "onslurm", "--root", str(tmp_path / "s"), cwd=tmp_path,
                  env=slurm.env).stdout
     assert f"Slurm job {job}: COMPLETED" in out
+
+
+def assert_token_is_required(address: str, token: Path) -> None:
+    """The job's Ray answers with the search's token and refuses a client without it."""
+    probe = ("import sys; from search.raynodes import alive_nodes; "
+             f"print(len(alive_nodes({address!r})))")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_AUTH")}
+    refused = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                             env={**env, "RAY_AUTH_MODE": "disabled"}, timeout=120)
+    assert refused.returncode != 0 and "AuthenticationError" in refused.stderr
+    allowed = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                             env={**env, "RAY_AUTH_MODE": "token",
+                                  "RAY_AUTH_TOKEN_PATH": str(token)}, timeout=120)
+    assert allowed.stdout.strip() == "2", allowed.stderr[-2000:]
 
 
 def test_gpu_trials_get_a_fake_gpu_and_fail_at_once_naming_the_node(slurm,
