@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# All set-up on a fresh Debian machine with Python 3.11 (run as root): system libraries for GPAW and
-# the browser used by UI tests, the pinned CPU torch wheel, then magvox with its extras.
+# All set-up on a fresh Debian machine with Python 3.11 (run as root): system libraries for GPAW,
+# the browser used by UI tests, Slurm and munge for the cluster tests (daemons started by the tests
+# themselves, never as services), the pinned CPU torch wheel, then magvox with its extras.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PKGS="libxc-dev libopenblas-dev libfftw3-dev gpaw-data chromium chromium-driver"
+PKGS="libxc-dev libopenblas-dev libfftw3-dev gpaw-data chromium chromium-driver
+      slurmctld slurmd slurm-client munge"
 missing=$(for p in $PKGS; do dpkg -s "$p" >/dev/null 2>&1 || echo "$p"; done)
 if [ -n "$missing" ]; then
   apt-get update -qq

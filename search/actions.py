@@ -26,16 +26,18 @@ def start(args: argparse.Namespace) -> int:
         root=args.root, seed=args.seed, overrides=parse_sets(args.overrides) or None,
     )
     if args.slurm:
-        from search import cluster
+        from search import slurm_cli
 
-        script = cluster.submit_search(args.slurm, opts, dry_run=args.dry_run)
-        print(f"batch script: {script}")
-        return 0
+        return slurm_cli.submit(args, opts)
     record = service.start(opts)
     return _summary(record.name, args.root)
 
 
 def resume(args: argparse.Namespace) -> int:
+    if getattr(args, "slurm", None):
+        from search import slurm_cli
+
+        return slurm_cli.resubmit(args)
     record = service.resume(args.name, root=args.root, address=args.address)
     return _summary(record.name, args.root)
 
@@ -62,7 +64,12 @@ def _summary(name: str, root: str | None) -> int:
 
 
 def status(args: argparse.Namespace) -> int:
-    info = report.status(_record(args.name, args.root))
+    from search import slurm_cli
+
+    job = slurm_cli.job_info(args.name, args.root)  # {} unless submitted with --slurm
+    if job.get("status") == "submitted":
+        return slurm_cli.print_submitted(job, args.json)
+    info = {**report.status(_record(args.name, args.root)), **job}
     if args.json:
         print(json.dumps(info, indent=2, default=str))
         return 0
@@ -71,6 +78,8 @@ def status(args: argparse.Namespace) -> int:
     print(f"trials: {done}/{info['trials_planned']} finished  " + "  ".join(
         f"{s}={n}" for s, n in info["trials"].items()))
     print(f"best so far: {info['best'] or 'none yet'}")
+    if job:
+        print(slurm_cli.job_line(job))
     return 0
 
 
@@ -105,6 +114,11 @@ def bench(args: argparse.Namespace) -> int:
         return 0
     from search.bench import run_bench
 
+    if getattr(args, "slurm", None):
+        from search.bench_slurm import run_slurm_bench
+
+        print(run_slurm_bench(args.slurm, str(Path(args.dataset).resolve()), Path(args.out)))
+        return 0
     print(run_bench(str(Path(args.dataset).resolve()), Path(args.out), args.trials or 8, args.seeds,
                     args.target))
     return 0

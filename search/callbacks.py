@@ -19,6 +19,7 @@ from search import tracking
 from search.pictures import PictureQueue
 
 STATUS_KEY = "trial_status"
+NODE_KEY = "node"  # where the trial runs (search.trainable.node_name): MLflow tag magvox.node
 FINAL_PREFIXES = ("final_", "baseline_", "trial_wall_s", "train_s")
 
 
@@ -34,15 +35,16 @@ class MlflowTrialCallback(Callback):
         self.parent_run_id = parent_run_id
         self._client: Any = None
         self._runs: dict[str, str] = {}
+        self._nodes: dict[str, str] = {}  # trial id -> node tagged
         self._pictures = PictureQueue(tracking_uri)
 
     def __getstate__(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items()
-                if k not in ("_client", "_runs", "_pictures")}
+                if k not in ("_client", "_runs", "_nodes", "_pictures")}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         # unpickled = restored with an interrupted search: its trials may have runs already
-        self.__dict__.update(state, _client=None, _runs={}, _restored=True,
+        self.__dict__.update(state, _client=None, _runs={}, _nodes={}, _restored=True,
                              _pictures=PictureQueue(state["tracking_uri"]))
 
     @property
@@ -67,6 +69,10 @@ class MlflowTrialCallback(Callback):
 
     def on_trial_result(self, iteration: int, trials: list, trial: Any, result: dict,
                         **info: Any) -> None:
+        node = result.get(NODE_KEY)
+        if node and self._nodes.get(trial.trial_id) != node:
+            self.mlf.set_tag(self.run_id(trial), tracking.NODE_TAG, node)
+            self._nodes[trial.trial_id] = node
         if result.get(STATUS_KEY):  # the final row: logged in on_trial_complete
             return
         step = int(result.get("epoch", result.get("training_iteration", 0)))

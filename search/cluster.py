@@ -1,31 +1,42 @@
-"""SLURM launch: ``cluster.yaml`` -> a batch script that starts Ray on the allocated nodes and runs
-the search driver against it. The script resumes the search when its state already exists, so
-resubmitting after a lost allocation (or ``--requeue``) continues where it stopped.
+"""``cluster.yaml`` -> :class:`ClusterSpec`, checked field by field before anything is submitted.
+
+The file has three sections: ``slurm`` (the allocation), ``ray`` (ports and Ray's session folder
+on each node) and ``env`` (shell set-up, the shared folder). Every error names the file and the
+``section.key`` at fault; ``search.slurm`` adds the checks that need Slurm itself (partition,
+resources the partition has). The batch script is written by ``search.batch``.
 """
 
 from __future__ import annotations
 
-import json
-import shlex
-import shutil
-import subprocess
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 
+class ClusterError(ValueError):
+    """A cluster.yaml (or a Slurm request made from it) that cannot work; the message names the
+    file and key."""
+
+
 @dataclass(frozen=True)
 class ClusterSpec:
-    """What ``cluster.yaml`` describes (see the file at the repository root for each field).
+    """What ``cluster.yaml`` describes (the file at the repository root documents each field).
 
     Attributes:
         partition, nodes, gpus_per_node, cpus_per_node, time, account, job_name, requeue,
-        sbatch_extra: the SLURM allocation (``time`` as HH:MM:SS or D-HH:MM:SS).
-        port: Ray head GCS port; dashboard_port, object_manager_port, node_manager_port,
-        min_worker_port, max_worker_port: Ray's other ports (fixed, for firewalled clusters).
-        temp_dir: node-local Ray session folder.
+        sbatch_extra: the Slurm allocation (``time`` as [D-]HH:MM:SS or minutes).
+        signal_s: seconds before the time limit at which the job is told to stop (SIGUSR1):
+            the driver saves the search and the job requeues itself.
+        port: Ray head GCS port; dashboard_port, ray_client_server_port (0 = no Ray Client
+            server; it needs ``ray[client]``): the head's other ports.
+        object_manager_port ... max_worker_port: Ray's per-node ports (0 = Ray picks one).
+        node_port_offset: node i (0 = head) uses each per-node port + i * offset, so several
+            Ray nodes can share a host; 0 = the same ports on every node.
+        include_dashboard: start Ray's dashboard on the head.
+        nodes_timeout_s: how long the job waits for every Ray node to join before failing.
+        temp_dir: node-local Ray session folder (short: Ray puts sockets in it).
         setup: shell lines run first on every node (modules, virtual environment).
         workdir: shared folder the driver runs in (holds searches/).
     """
@@ -38,115 +49,164 @@ class ClusterSpec:
     account: str | None = None
     job_name: str = "magvox-search"
     requeue: bool = True
+    signal_s: int = 300
     sbatch_extra: tuple[str, ...] = ()
     port: int = 6379
+    ray_client_server_port: int = 0
     dashboard_port: int = 8265
+    include_dashboard: bool = True
     object_manager_port: int = 8076
     node_manager_port: int = 8077
+    metrics_export_port: int = 0
+    dashboard_agent_listen_port: int = 52365
+    dashboard_agent_grpc_port: int = 0
+    runtime_env_agent_port: int = 0
     min_worker_port: int = 10002
     max_worker_port: int = 19999
+    node_port_offset: int = 0
+    nodes_timeout_s: int = 300
     temp_dir: str = "/tmp/ray-magvox"
     setup: str = ""
     workdir: str = "."
-    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def time_s(self) -> int:
+        """The time limit in seconds."""
+        return parse_time(self.time)
+
+
+SECTIONS = {
+    "slurm": ("partition", "nodes", "gpus_per_node", "cpus_per_node", "time", "account",
+              "job_name", "requeue", "signal_s", "sbatch_extra"),
+    "ray": ("port", "ray_client_server_port", "dashboard_port", "include_dashboard",
+            "object_manager_port", "node_manager_port", "metrics_export_port",
+            "dashboard_agent_listen_port", "dashboard_agent_grpc_port", "runtime_env_agent_port",
+            "min_worker_port", "max_worker_port", "node_port_offset", "nodes_timeout_s",
+            "temp_dir"),
+    "env": ("setup", "workdir"),
+}
+NODE_PORTS = ("object_manager_port", "node_manager_port", "metrics_export_port",
+              "dashboard_agent_listen_port", "dashboard_agent_grpc_port", "runtime_env_agent_port")
+HEAD_PORTS = ("port", "ray_client_server_port", "dashboard_port")
+
+
+def parse_time(text: str) -> int:
+    """Slurm wall time -> seconds: minutes, MM:SS, HH:MM:SS, D-HH, D-HH:MM or D-HH:MM:SS
+    (ValueError otherwise)."""
+    text = str(text).strip()
+    days, _, rest = text.rpartition("-")
+    parts = rest.split(":")
+    if not (days.isdigit() or not days) or not all(p.isdigit() for p in parts) or len(parts) > 3:
+        raise ValueError(f"{text!r} is not a Slurm time ([D-]HH:MM:SS or minutes)")
+    values = [int(p) for p in parts]
+    if days:  # D-HH[:MM[:SS]]
+        h, m, s = (*values, 0, 0)[:3]
+    elif len(values) == 3:
+        h, m, s = values
+    else:  # MM or MM:SS
+        h, m, s = 0, values[0], (values[1] if len(values) == 2 else 0)
+    return ((int(days or 0) * 24 + h) * 60 + m) * 60 + s
 
 
 def load_cluster(path: str | Path) -> ClusterSpec:
-    """Read cluster.yaml (sections ``slurm``, ``ray``, ``env``); errors name the file and key."""
-    raw = yaml.safe_load(Path(path).read_text()) or {}
-    flat: dict[str, Any] = {}
-    for section in ("slurm", "ray", "env"):
-        flat.update(raw.get(section) or {})
-    known = set(ClusterSpec.__dataclass_fields__)
-    unknown = sorted(set(flat) - known)
-    if unknown:
-        raise ValueError(f"{path}: unknown keys {unknown}; known: {sorted(known)}")
+    """Read and check ``cluster.yaml``; a :class:`ClusterError` names the file and key."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ClusterError(f"{path}: cannot read: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ClusterError(f"{path}: expected sections {sorted(SECTIONS)}, "
+                           f"got {type(raw).__name__}")
+    flat = _flatten(path, raw)
     if "sbatch_extra" in flat:
         flat["sbatch_extra"] = tuple(flat["sbatch_extra"] or ())
     spec = ClusterSpec(**flat)
-    if spec.nodes < 1 or spec.gpus_per_node < 0 or spec.cpus_per_node < 1:
-        raise ValueError(f"{path}: nodes and cpus_per_node must be >= 1, gpus_per_node >= 0")
+    check_spec(spec, path)
     return spec
 
 
-def sbatch_header(spec: ClusterSpec, log: str) -> list[str]:
-    """The ``#SBATCH`` lines: one task per node, all its CPUs and GPUs to that task."""
-    lines = ["#!/bin/bash", f"#SBATCH --job-name={spec.job_name}",
-             f"#SBATCH --partition={spec.partition}", f"#SBATCH --nodes={spec.nodes}",
-             "#SBATCH --ntasks-per-node=1", f"#SBATCH --cpus-per-task={spec.cpus_per_node}",
-             f"#SBATCH --time={spec.time}", f"#SBATCH --output={log}"]
-    if spec.gpus_per_node:
-        lines.append(f"#SBATCH --gpus-per-node={spec.gpus_per_node}")
-    if spec.account:
-        lines.append(f"#SBATCH --account={spec.account}")
-    if spec.requeue:
-        lines.append("#SBATCH --requeue")
-    lines += [f"#SBATCH {x}" for x in spec.sbatch_extra]
-    return lines
+def _flatten(path: Path, raw: dict[str, Any]) -> dict[str, Any]:
+    unknown = sorted(set(raw) - set(SECTIONS))
+    if unknown:
+        raise ClusterError(f"{path}: unknown section {unknown[0]!r}; known: {sorted(SECTIONS)}")
+    types = {f.name: type(f.default) for f in fields(ClusterSpec)}
+    flat: dict[str, Any] = {}
+    for section, keys in SECTIONS.items():
+        values = raw.get(section) or {}
+        if not isinstance(values, dict):
+            raise ClusterError(f"{path}: {section}: expected a mapping of keys")
+        for key, value in values.items():
+            if key not in keys:
+                home = next((s for s, k in SECTIONS.items() if key in k), None)
+                hint = f" (it belongs in section {home})" if home else f"; known: {list(keys)}"
+                raise ClusterError(f"{path}: {section}.{key}: unknown key{hint}")
+            flat[key] = _typed(path, f"{section}.{key}", value, types[key])
+    return flat
 
 
-def ray_start(spec: ClusterSpec, head: bool) -> str:
-    """The ``ray start`` command line run by srun on one node (blocking, so srun holds it)."""
-    common = (f"--num-cpus={spec.cpus_per_node} --num-gpus={spec.gpus_per_node} "
-              f"--object-manager-port={spec.object_manager_port} "
-              f"--node-manager-port={spec.node_manager_port} "
-              f"--min-worker-port={spec.min_worker_port} "
-              f"--max-worker-port={spec.max_worker_port} --temp-dir={spec.temp_dir} --block")
-    if head:
-        return (f'ray start --head --node-ip-address="$head_ip" --port={spec.port} '
-                f"--dashboard-port={spec.dashboard_port} {common}")
-    return f'ray start --address="$head_ip:{spec.port}" {common}'
+def _typed(path: Path, where: str, value: Any, kind: type) -> Any:
+    """``value`` checked against the default's type (None allowed for account only)."""
+    if kind is type(None):  # account: a string or null
+        ok = value is None or isinstance(value, str)
+    elif kind is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif kind is tuple:
+        ok = value is None or (isinstance(value, list) and all(isinstance(v, str) for v in value))
+    else:
+        ok = isinstance(value, kind)
+    if not ok:
+        want = {tuple: "a list of strings", type(None): "a string or null"}.get(kind, kind.__name__)
+        raise ClusterError(f"{path}: {where}: expected {want}, got {value!r}")
+    return value
 
 
-def batch_script(spec: ClusterSpec, name: str, start_args: list[str], log: str,
-                 root: str = "searches") -> str:
-    """The whole batch script: allocation, Ray head + workers, then start-or-resume the search
-    whose state lives in ``root``/``name`` (relative to ``spec.workdir``)."""
-    start = shlex.join(["magvox", "search", "start", "--name", name, "--root", root,
-                        *start_args])
-    resume = shlex.join(["magvox", "search", "resume", name, "--root", root])
-    body = [
-        "set -euo pipefail",
-        spec.setup.strip(),
-        f"cd {shlex.quote(spec.workdir)}",
-        'nodes=($(scontrol show hostnames "$SLURM_JOB_NODELIST"))',
-        'head="${nodes[0]}"',
-        'head_ip=$(srun --nodes=1 --ntasks=1 -w "$head" hostname --ip-address'
-        " | awk '{print $1}')",
-        f'srun --nodes=1 --ntasks=1 -w "$head" {ray_start(spec, head=True)} &',
-        "sleep 20",
-        'for node in "${nodes[@]:1}"; do',
-        f'  srun --nodes=1 --ntasks=1 -w "$node" {ray_start(spec, head=False)} &',
-        "  sleep 5",
-        "done",
-        f'address="$head_ip:{spec.port}"',
-        f"if [ -f {shlex.quote(f'{root}/{name}/search.json')} ]; then",
-        f'  {resume} --address "$address"',
-        "else",
-        f'  {start} --address "$address"',
-        "fi",
-    ]
-    return "\n".join(sbatch_header(spec, log) + [line for line in body if line]) + "\n"
+def check_spec(spec: ClusterSpec, path: str | Path = "cluster.yaml") -> None:
+    """Resources and ports that cannot work, whatever the cluster (ClusterError)."""
+    def bad(key: str, why: str) -> ClusterError:
+        section = next(s for s, k in SECTIONS.items() if key in k)
+        return ClusterError(f"{path}: {section}.{key}: {why}")
+
+    for key in ("nodes", "cpus_per_node"):
+        if getattr(spec, key) < 1:
+            raise bad(key, f"must be at least 1, got {getattr(spec, key)}")
+    if spec.gpus_per_node < 0:
+        raise bad("gpus_per_node", f"must be 0 or more, got {spec.gpus_per_node}")
+    try:
+        limit = spec.time_s
+    except ValueError as exc:
+        raise bad("time", str(exc)) from exc
+    if limit <= 0:
+        raise bad("time", "must be more than zero")
+    if not 0 <= spec.signal_s < limit:
+        raise bad("signal_s", f"{spec.signal_s} s before the end does not fit in time "
+                              f"{spec.time} ({limit} s)")
+    if spec.nodes_timeout_s < 1:
+        raise bad("nodes_timeout_s", "must be at least 1")
+    _check_ports(spec, bad)
 
 
-def submit_search(cluster_yaml: str, opts: Any, dry_run: bool = False) -> Path:
-    """Write ``searches/<name>/slurm.sbatch`` for this search and submit it with sbatch."""
-    from search.service import new_record
-    from search.state import searches_root
-
-    spec = load_cluster(cluster_yaml)
-    root = searches_root(opts.root)
-    record = new_record(opts, root)
-    args = [f"--{k.replace('_', '-')}={v}" for k, v in asdict(opts).items()
-            if v is not None and k not in ("name", "address", "root", "overrides")]
-    args += [f"--set={k}={json.dumps(v)}" for k, v in (opts.overrides or {}).items()]
-    folder = root / record.name
-    folder.mkdir(parents=True, exist_ok=True)
-    script = folder / "slurm.sbatch"
-    log = str(folder / "slurm-%j.out")
-    script.write_text(batch_script(spec, record.name, args, log, root=str(root)))
-    if not dry_run:
-        if shutil.which("sbatch") is None:
-            raise RuntimeError(f"sbatch not found: submit {script} on the cluster's login node")
-        subprocess.run(["sbatch", str(script)], check=True)
-    return script
+def _check_ports(spec: ClusterSpec, bad: Any) -> None:
+    top = (spec.nodes - 1) * spec.node_port_offset
+    for key in (*HEAD_PORTS, *NODE_PORTS, "min_worker_port", "max_worker_port"):
+        value = getattr(spec, key)
+        zero_ok = key in NODE_PORTS or key == "ray_client_server_port"
+        high = 65535 if key in HEAD_PORTS else 65535 - top  # node ports shift per node
+        if not (value == 0 and zero_ok) and not 1024 <= value <= high:
+            raise bad(key, f"{value} is not a port in 1024..{high}"
+                           + (" (or 0: Ray picks)" if zero_ok else ""))
+    if spec.min_worker_port >= spec.max_worker_port:
+        raise bad("min_worker_port", f"{spec.min_worker_port} is not below max_worker_port "
+                                     f"{spec.max_worker_port}")
+    span = spec.max_worker_port - spec.min_worker_port
+    if spec.node_port_offset < 0 or (spec.node_port_offset and spec.node_port_offset <= span):
+        raise bad("node_port_offset", f"{spec.node_port_offset}: must be 0, or more than the "
+                                      f"worker port range ({span}) so nodes' ranges never meet")
+    used: dict[int, str] = {}
+    for key in (*HEAD_PORTS, *NODE_PORTS):
+        value = getattr(spec, key)
+        if value and spec.min_worker_port <= value <= spec.max_worker_port:
+            raise bad(key, f"{value} lies in the worker port range")
+        if value and value in used:
+            raise bad(key, f"{value} is also {used[value]}")
+        used[value] = key

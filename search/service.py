@@ -16,6 +16,7 @@ from data_prep.ray_local import connect
 from search import runner, tracking
 from search.callbacks import STATUS_KEY
 from search.data import configurations_of, load_shared
+from search.slurm import early_stop, job_env
 from search.space import load_space
 from search.state import (
     SearchPaths,
@@ -85,6 +86,7 @@ def open_tracking(record: SearchRecord, root: Path) -> None:
 
 def start(opts: StartOptions) -> SearchRecord:
     """Start a new search and run it to the end; returns the final record."""
+    early_stop.listen()
     root = searches_root(opts.root)
     record = new_record(opts, root)
     paths = SearchPaths(root, record.name)
@@ -93,6 +95,7 @@ def start(opts: StartOptions) -> SearchRecord:
                               f"`magvox search resume {record.name}` or pick another --name")
     dataset = load_shared(record.dataset, configurations_of(record.space))
     open_tracking(record, root)
+    record.extra.update(job_env())  # the Slurm job running this driver, if any
     save_record(paths, record)
     connect(record.address)
     tuner = runner.new_tuner(record, paths, dataset, dataset.train_grid)
@@ -101,6 +104,7 @@ def start(opts: StartOptions) -> SearchRecord:
 
 def resume(name: str, root: str | None = None, address: str | None = None) -> SearchRecord:
     """Finish an interrupted search: restore the Tuner from its folder and run the rest."""
+    early_stop.listen()
     paths = SearchPaths(searches_root(root), check_name(name))
     record = load_record(paths)
     record.address = address
@@ -112,12 +116,17 @@ def resume(name: str, root: str | None = None, address: str | None = None) -> Se
     else:  # killed before Tune wrote any state: nothing ran, start the Tuner afresh
         tuner = runner.new_tuner(record, paths, dataset, grid)
     record.status = "running"
+    record.extra.update(job_env())
     save_record(paths, record)
     return _fit(tuner, record, paths, grid)
 
 
 def _fit(tuner: Any, record: SearchRecord, paths: SearchPaths,
          grid: tuple[int, int, int]) -> SearchRecord:
+    if early_stop.requested:  # SIGUSR1 before Tune could take it: stop before any trial
+        record.status = "interrupted"
+        save_record(paths, record)
+        return record
     results = tuner.fit()
     over = sum(1 for r in results if trial_over(r))
     if over < record.trials:

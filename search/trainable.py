@@ -9,13 +9,15 @@ reports the final metrics, baselines and a checkpoint folder holding the trial's
 
 from __future__ import annotations
 
+import os
+import socket
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 from search import artifacts
-from search.callbacks import STATUS_KEY
+from search.callbacks import NODE_KEY, STATUS_KEY
 from search.sampling import trial_dict
 from search.space import space_from_dict
 
@@ -39,8 +41,15 @@ def train(config: dict[str, Any], *, space: dict[str, Any], dataset: Any,
     from models.train import run_trial
 
     torch.set_num_threads(max(1, int(cpus)))
+    node = node_name()
     # Ray shows the trial only the GPUs (or GPU fraction) it reserved: train there if any
     device = "cuda" if ray.get_gpu_ids() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():  # fail now, not hang or run on CPU
+        raise RuntimeError(
+            f"node {node}: Ray gave this trial GPU {ray.get_gpu_ids()} but CUDA is not usable "
+            f"here (torch {torch.__version__}, CUDA_VISIBLE_DEVICES="
+            f"{os.environ.get('CUDA_VISIBLE_DEVICES')!r}); give trials no GPUs "
+            "(settings.gpus_per_trial: 0) or install a CUDA build of torch on the node")
     fields = trial_dict(space_from_dict(space), config)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="magvox-ckpt-") as ckpt:
@@ -57,7 +66,7 @@ def train(config: dict[str, Any], *, space: dict[str, Any], dataset: Any,
             if time.perf_counter() - last_saved[0] >= checkpoint_every_s:
                 checkpoint = tune.Checkpoint.from_directory(ckpt)
                 last_saved[0] = time.perf_counter()
-            tune.report(dict(record), checkpoint=checkpoint)
+            tune.report({**record, NODE_KEY: node}, checkpoint=checkpoint)
 
         try:
             result = run_trial(fields, dataset, on_epoch=on_epoch, checkpoint_dir=Path(ckpt),
@@ -67,7 +76,16 @@ def train(config: dict[str, Any], *, space: dict[str, Any], dataset: Any,
             return
         folder = Path(ckpt)
         final = write_trial_files(folder, fields, result, time.perf_counter() - started)
-        tune.report(final, checkpoint=tune.Checkpoint.from_directory(ckpt))
+        tune.report({**final, NODE_KEY: node}, checkpoint=tune.Checkpoint.from_directory(ckpt))
+
+
+def node_name() -> str:
+    """Where this trial runs: the Slurm node name (``SLURMD_NODENAME``, inherited from the
+    ``srun`` that started this Ray node), else the host name; with the Ray node id."""
+    import ray
+
+    where = os.environ.get("SLURMD_NODENAME") or socket.gethostname()
+    return f"{where} (ray node {ray.get_runtime_context().get_node_id()[:12]})"
 
 
 def write_trial_files(folder: Path, fields: dict[str, Any], result: Any,

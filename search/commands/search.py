@@ -34,6 +34,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     resume = sub.add_parser("resume", help="finish an interrupted search")
     resume.add_argument("name")
     _common(resume)
+    resume.add_argument("--slurm", metavar="CLUSTER_YAML", help="submit the search again to SLURM")
+    resume.add_argument("--dry-run", action="store_true", help="with --slurm: do not submit")
     bench = sub.add_parser("bench", help="measure service overhead, trials/hour, TPE vs random")
     bench.add_argument("--dataset", default=str(BUNDLED_DATASET),
                        help="dataset to search on (default: the bundled one)")
@@ -46,6 +48,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     bench.add_argument("--learning", action="store_true",
                        help="instead: the learning table (default search per target, best CNN "
                             "on the test split against the baselines)")
+    bench.add_argument("--slurm", metavar="CLUSTER_YAML",
+                       help="measure on Slurm instead: overhead per trial, submit to first trial")
     for action, text in (("status", "progress and best so far"),
                          ("best", "best configuration and metrics")):
         p = sub.add_parser(action, help=text)

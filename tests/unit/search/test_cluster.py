@@ -1,4 +1,5 @@
-"""The SLURM batch script generated from cluster.yaml: parsed back and checked line by line."""
+"""cluster.yaml checked key by key, and the Slurm batch script made from it: parsed back and
+checked line by line (the script itself runs on a real Slurm in tests/integration)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
-from search.cluster import batch_script, load_cluster, submit_search
+from search.batch import batch_script
+from search.cluster import ClusterError, load_cluster, parse_time
 from search.service import StartOptions
+from search.slurm import submit
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -31,10 +35,13 @@ def test_repository_cluster_yaml_makes_a_valid_batch_script(tmp_path: Path) -> N
     assert opts["partition"] == spec.partition and opts["nodes"] == str(spec.nodes)
     assert opts["gpus-per-node"] == str(spec.gpus_per_node)
     assert opts["ntasks-per-node"] == "1" and opts["time"] == spec.time and "requeue" in opts
+    assert opts["signal"] == f"B:USR1@{spec.signal_s}" and opts["open-mode"] == "append"
     assert script.startswith("#!/bin/bash\n")
     assert "ray start --head" in script and f"--port={spec.port}" in script
-    assert script.count("ray start --address") == 1  # inside the per-worker loop
-    assert f"--temp-dir={spec.temp_dir}" in script
+    assert script.count("ray start --address") == spec.nodes - 1
+    assert f"--temp-dir={spec.temp_dir}" in script and "RAY_AUTH_MODE=token" in script
+    assert "sleep" not in script  # waits poll Ray, never fixed sleeps
+    assert f"search.raynodes \"$address\" {spec.nodes} --timeout {spec.nodes_timeout_s}" in script
     assert "if [ -f searches/s1/search.json ]" in script  # resubmission resumes
     assert "magvox search resume s1 --root searches --address" in script
     assert "magvox search start --name s1 --root searches --sampler=tpe --trials=20" in script
@@ -43,19 +50,58 @@ def test_repository_cluster_yaml_makes_a_valid_batch_script(tmp_path: Path) -> N
     subprocess.run(["bash", "-n", str(path)], check=True)  # valid bash syntax
 
 
-def test_unknown_cluster_keys_are_named(tmp_path: Path) -> None:
+def test_nodes_sharing_a_host_get_ports_shifted_by_the_offset(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump({"slurm": {"nodes": 3}, "ray": {
+        "node_port_offset": 1000, "min_worker_port": 20000, "max_worker_port": 20100,
+        "node_manager_port": 8077, "object_manager_port": 0}}))
+    script = batch_script(load_cluster(path), "s", [], "log")
+    starts = [line for line in script.splitlines() if "ray start" in line]
+    assert [re.search(r"--node-manager-port=(\d+)", s).group(1) for s in starts] == [
+        "8077", "9077", "10077"]
+    assert [re.search(r"--min-worker-port=(\d+)", s).group(1) for s in starts] == [
+        "20000", "21000", "22000"]
+    assert "--object-manager-port" not in script  # 0: Ray picks
+
+
+@pytest.mark.parametrize(("text", "key"), [
+    ("slurm:\n  partitoin: gpu\n", "slurm.partitoin"),
+    ("slurm:\n  port: 1\n", "slurm.port: unknown key (it belongs in section ray)"),
+    ("slurmm:\n  nodes: 1\n", "unknown section 'slurmm'"),
+    ("slurm:\n  nodes: 0\n", "slurm.nodes: must be at least 1"),
+    ("slurm:\n  nodes: two\n", "slurm.nodes: expected int"),
+    ("slurm:\n  gpus_per_node: -1\n", "slurm.gpus_per_node"),
+    ("slurm:\n  time: 8 hours\n", "slurm.time"),
+    ("slurm:\n  time: '00:02:00'\n  signal_s: 300\n", "slurm.signal_s"),
+    ("ray:\n  port: 70000\n", "ray.port: 70000 is not a port"),
+    ("ray:\n  min_worker_port: 20000\n  max_worker_port: 10000\n", "ray.min_worker_port"),
+    ("ray:\n  node_port_offset: 50\n", "ray.node_port_offset"),
+    ("ray:\n  node_manager_port: 10500\n", "ray.node_manager_port: 10500 lies in the worker"),
+    ("ray:\n  dashboard_port: 8077\n", "ray.node_manager_port: 8077 is also dashboard_port"),
+    ("env:\n  workdir: [1]\n", "env.workdir: expected str"),
+])
+def test_bad_cluster_files_name_the_key(tmp_path: Path, text: str, key: str) -> None:
     bad = tmp_path / "c.yaml"
-    bad.write_text("slurm:\n  partitoin: gpu\n")
-    with pytest.raises(ValueError, match="partitoin"):
+    bad.write_text(text)
+    with pytest.raises(ClusterError, match=re.escape(f"{bad}: ") + ".*" + re.escape(key)):
         load_cluster(bad)
+
+
+def test_slurm_times_parse_to_seconds() -> None:
+    assert [parse_time(t) for t in ("5", "30:00", "08:00:00", "2-12", "1-00:00:00")] == [
+        300, 1800, 28800, 216000, 86400]
+    with pytest.raises(ValueError, match="not a Slurm time"):
+        parse_time("1h")
 
 
 def test_submit_dry_run_writes_the_script_in_the_search_folder(tmp_path: Path) -> None:
     opts = StartOptions(space="default", sampler="random", trials=3, name="slurm-test",
                         root=str(tmp_path), dataset=str(tmp_path))
-    script = submit_search(str(REPO / "cluster.yaml"), opts, dry_run=True)
-    assert script == tmp_path / "slurm-test" / "slurm.sbatch"
+    script, job = submit(str(REPO / "cluster.yaml"), opts, dry_run=True)
+    assert script == tmp_path / "slurm-test" / "slurm.sbatch" and job is None
     text = script.read_text()
     assert "--sampler=random" in text and "--trials=3" in text and "--space=default" in text
     assert sbatch_options(text)["output"].endswith("slurm-test/slurm-%j.out")
     assert f"--root {tmp_path} " in text and f"{tmp_path}/slurm-test/search.json" in text
+    token = tmp_path / "slurm-test" / "ray_token"
+    assert f"RAY_AUTH_TOKEN_PATH={token}" in text and token.stat().st_mode & 0o077 == 0
