@@ -44,7 +44,8 @@ def test_cnn_fits_eight_training_composites(bundled_dataset):
 
 def test_moment_regression_on_the_test_split(bundled_dataset):
     report = score_test_split({"preset": "periodic-fast", "target": "moment", "epochs": 30,
-                              "lr": 0.03, "feature_norm": False}, bundled_dataset)
+                              "lr": 0.03, "feature_norm": False, "lr_schedule": "cosine"},
+                             bundled_dataset)
     assert len(report.test_composites) >= 10
     cnn = report.scores["cnn"][0]
     assert cnn < 0.1, report.line()  # uB
