@@ -133,7 +133,9 @@ def prepare_dataset(
     found = discover(list(sources), pattern)
     report.found = len(found)
     hashes, stamps = _known(out)
-    todo = [s for s in found if _stamp(s) not in stamps or s.kind == "magvox"]
+    stored = {str(Path(r["source"]).parent) for r in sample_rows(out) if r.get("source")}
+    todo = [s for s in found if (_stamp(s) not in stamps or s.kind == "magvox")
+            and not _stored_without_source(s, stored)]
     report.existing = len(found) - len(todo)
     opts = PrepOptions(magnetization=magnetization, train_grid=tuple(train_grid),
                        store_total=store_total, store_train=store_train)
@@ -151,6 +153,12 @@ def prepare_dataset(
     _write_rejected(out, report.rejected)
     report.elapsed_s = time.perf_counter() - start
     return report
+
+
+def _stored_without_source(src: Source, stored_runs: set[str]) -> bool:
+    """A run folder whose CHGCAR is gone (a fresh clone keeps records, not densities) but whose
+    sample the store already holds: kept as it is, not rejected."""
+    return src.volumetric is None and str(Path(src.path).resolve()) in stored_runs
 
 
 def _drop_superseded(out: Path) -> list[str]:
