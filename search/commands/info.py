@@ -17,12 +17,13 @@ from typing import Any
 
 KEYS = ("format", "formula", "lattice", "grid", "spin_kind", "electrons", "moment", "abs_moment",
         "energy_eV", "moment_reported", "samples", "composites", "configurations", "grid_shapes",
-        "label_counts")
+        "label_counts", "test_composites", "per_x")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``magvox info``."""
-    parser.add_argument("path", help="volumetric file, run folder or DS.zarr")
+    parser.add_argument("path", help="volumetric file, run folder, DS.zarr or a YAML list of "
+                                     "stores (data/cgt.yaml)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--magnetization", default="z", choices=("z", "x", "y", "norm"),
                         help="spin density of non-collinear files (default m_z)")
@@ -52,9 +53,37 @@ def _run_folder(path: Path, magnetization: str) -> dict[str, Any]:
     return info
 
 
-def _dataset(path: Path) -> dict[str, Any]:
+def _label_counts(labels: Any) -> dict[str, dict[str, int]]:
+    """{column: {value or 'missing': composites}} of the classification labels."""
     import pandas as pd
 
+    counts = {}
+    for col in ("ground_state", "moment_class"):
+        if col not in labels:
+            counts[col] = {}
+            continue
+        values = pd.Series(["missing" if pd.isna(v) else str(int(v)) for v in labels[col]],
+                           dtype=object)
+        counts[col] = {str(k): int(v) for k, v in values.value_counts().items()}
+    return counts
+
+
+def _per_x(ds: Any) -> dict[str, dict[str, Any]]:
+    """Composites, samples, label counts and test composites of each chalcogen X."""
+    from data_prep.holdout import chalcogen
+
+    labels, index, test = ds.labels, ds.index, set(ds.test_composites)
+    out = {}
+    for x in sorted({chalcogen(c) for c in labels["composite"]}):
+        mine = labels[[chalcogen(c) == x for c in labels["composite"]]]
+        out[x] = {"composites": len(mine),
+                  "samples": int(index["composite"].isin(set(mine["composite"])).sum()),
+                  "test_composites": len(test & set(mine["composite"])),
+                  "label_counts": _label_counts(mine)}
+    return out
+
+
+def _dataset(path: Path) -> dict[str, Any]:
     from data_prep.dataset import open_dataset
 
     ds = open_dataset(path)
@@ -62,20 +91,15 @@ def _dataset(path: Path) -> dict[str, Any]:
     grids: dict[str, int] = {}
     if len(index):
         grids = {str(k): int(v) for k, v in index["native_grid"].value_counts().items()}
-    counts = {}
-    for col in ("ground_state", "moment_class"):
-        col_values = labels[col] if col in labels else []
-        values = [("missing" if v is None or v != v else str(int(v)))
-                  for v in labels[col].astype(object).where(labels[col].notna(), None)]
-        values = pd.Series(values, dtype=object)
-        counts[col] = {str(k): int(v) for k, v in values.value_counts().items()} if len(
-            col_values) else {}
-    return {"format": "magvox-zarr", "samples": len(index),
+    counts = _label_counts(labels)
+    return {"format": "magvox-zarr" if path.suffix == ".zarr" or path.is_dir() else
+            "magvox-dataset-list", "samples": len(index),
             "composites": int(index["composite"].nunique()) if len(index) else 0,
             "configurations": {str(k): int(v) for k, v in
                                index["configuration"].value_counts().items()} if len(index) else {},
             "grid_shapes": {"native": grids, "train": list(ds.train_grid)},
-            "label_counts": counts}
+            "label_counts": counts, "test_composites": len(ds.test_composites),
+            "per_x": _per_x(ds) if len(labels) else {}}
 
 
 def _output_reader(path: Path) -> Any:
@@ -93,7 +117,7 @@ def _output_reader(path: Path) -> Any:
 
 def collect(path: Path, magnetization: str = "z") -> dict[str, Any]:
     """The info object for ``path`` with every key of KEYS (None where not applicable)."""
-    if path.is_dir() and (path / "zarr.json").is_file():
+    if (path.is_dir() and (path / "zarr.json").is_file()) or path.suffix in (".yaml", ".yml"):
         found = _dataset(path)
     elif path.is_dir():
         found = _run_folder(path, magnetization)

@@ -64,3 +64,14 @@ def test_a_broken_dataset_list_names_the_file(tmp_path):
     bad.write_text("- just a list\n")
     with pytest.raises(ValueError, match=r"bad\.yaml"):
         open_dataset(bad)
+
+
+def test_info_summarizes_the_multi_x_dataset_per_chalcogen(bundled_dataset):
+    from search.commands.info import collect
+
+    info = collect(bundled_dataset.parent / "cgt.yaml")
+    per_x = info["per_x"]
+    assert set(per_x) == {"Te", "Se"} and per_x["Te"]["composites"] == 55
+    assert sum(v["composites"] for v in per_x.values()) == info["composites"]
+    assert sum(v["test_composites"] for v in per_x.values()) == info["test_composites"]
+    assert per_x["Te"]["label_counts"]["ground_state"] == {"1": 46, "0": 9}
