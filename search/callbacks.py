@@ -69,14 +69,15 @@ class MlflowTrialCallback(Callback):
 
     def on_trial_result(self, iteration: int, trials: list, trial: Any, result: dict,
                         **info: Any) -> None:
-        node = result.get(NODE_KEY)
-        if node and self._nodes.get(trial.trial_id) != node:
-            self.mlf.set_tag(self.run_id(trial), tracking.NODE_TAG, node)
-            self._nodes[trial.trial_id] = node
         if result.get(STATUS_KEY):  # the final row: logged in on_trial_complete
             return
         step = int(result.get("epoch", result.get("training_iteration", 0)))
-        tracking.log_metrics(self.mlf, self.run_id(trial), tracking.numeric_metrics(result), step)
+        node = result.get(NODE_KEY)
+        tags = {}
+        if node and self._nodes.get(trial.trial_id) != node:  # tagged with the first epoch
+            tags[tracking.NODE_TAG] = self._nodes[trial.trial_id] = node
+        tracking.log_metrics(self.mlf, self.run_id(trial), tracking.numeric_metrics(result), step,
+                             tags)
 
     def on_trial_complete(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
         last = trial.last_result or {}
@@ -86,12 +87,13 @@ class MlflowTrialCallback(Callback):
             # a trial restored from its final checkpoint after a driver kill reports its final
             # row again: it is in MLflow already
             return
+        final = {}
         if status == "completed":
             final = {k: v for k, v in tracking.numeric_metrics(last).items()
                      if k.startswith(FINAL_PREFIXES)}
-            tracking.log_metrics(self.mlf, run_id, final, int(last.get("epoch", 0)))
             self._log_checkpoint(trial, run_id)
-        tracking.finish_run(self.mlf, run_id, status, last.get("reason"))
+        tracking.finish_run(self.mlf, run_id, status, last.get("reason"), final,
+                            int(last.get("epoch", 0)))
 
     def on_trial_error(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
         tracking.finish_run(self.mlf, self.run_id(trial), "failed", error_reason(trial))

@@ -157,7 +157,9 @@ def _typed(path: Path, where: str, value: Any, kind: type) -> Any:
         ok = isinstance(value, kind)
     if not ok:
         want = {tuple: "a list of strings", type(None): "a string or null"}.get(kind, kind.__name__)
-        raise ClusterError(f"{path}: {where}: expected {want}, got {value!r}")
+        hint = (' in quotes, e.g. "08:00:00" (YAML reads an unquoted 8:00:00 as a number)'
+                if where == "slurm.time" else "")
+        raise ClusterError(f"{path}: {where}: expected {want}{hint}, got {value!r}")
     return value
 
 

@@ -147,6 +147,9 @@ def resubmit(name: str, cluster_yaml: str, root: str | None = None,
     info = load_jobs(paths)
     if not paths.exists() and not info["jobs"]:
         raise ClusterError(f"no search {name!r} under {paths.root} to resume")
+    if paths.exists() and json.loads(paths.record.read_text()).get("status") == "finished":
+        raise ClusterError(f"search {name!r} is finished: nothing to resume "
+                           f"(`magvox search best {name}`)")
     last = latest_job(paths)
     state = job_state(last) if last else None
     if state in ACTIVE:

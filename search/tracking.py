@@ -85,16 +85,18 @@ def numeric_metrics(row: dict[str, Any], prefix: str = "") -> dict[str, float]:
     return out
 
 
-def log_metrics(mlf: Any, run_id: str, metrics: dict[str, float], step: int = 0) -> None:
-    """Log a dict of metrics at one step in one batch."""
+def log_metrics(mlf: Any, run_id: str, metrics: dict[str, float], step: int = 0,
+                tags: dict[str, str] | None = None) -> None:
+    """Log a dict of metrics at one step, and ``tags``, in one batch (one store transaction)."""
     import time
 
-    from mlflow.entities import Metric
+    from mlflow.entities import Metric, RunTag
 
     now = int(time.time() * 1000)
     batch = [Metric(k, v, now, step) for k, v in metrics.items()]
-    if batch:
-        mlf.log_batch(run_id, metrics=batch)
+    run_tags = [RunTag(k, v) for k, v in (tags or {}).items()]
+    if batch or run_tags:
+        mlf.log_batch(run_id, metrics=batch, tags=run_tags)
 
 
 def find_trial_run(mlf: Any, experiment_id: str, trial_id: str) -> str | None:
@@ -121,13 +123,14 @@ def run_status(mlf: Any, run_id: str) -> str | None:
     return mlf.get_run(run_id).data.tags.get(STATUS_TAG)
 
 
-def finish_run(mlf: Any, run_id: str, status: str, reason: str | None = None) -> None:
-    """Tag the run's magvox status (and reason) and end it with the matching MLflow status."""
+def finish_run(mlf: Any, run_id: str, status: str, reason: str | None = None,
+               metrics: dict[str, float] | None = None, step: int = 0) -> None:
+    """Tag the run's magvox status (and reason), log its last ``metrics`` in the same batch,
+    and end it with the matching MLflow status."""
     if status not in STATUSES:
         raise ValueError(f"status {status!r} is not one of {STATUSES}")
-    mlf.set_tag(run_id, STATUS_TAG, status)
-    if reason:
-        mlf.set_tag(run_id, REASON_TAG, reason[:5000])
+    tags = {STATUS_TAG: status, **({REASON_TAG: reason[:5000]} if reason else {})}
+    log_metrics(mlf, run_id, metrics or {}, step, tags)
     mlf.set_terminated(run_id, MLFLOW_STATUS.get(status, "FINISHED"))
 
 

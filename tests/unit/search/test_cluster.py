@@ -79,6 +79,7 @@ def test_nodes_sharing_a_host_get_ports_shifted_by_the_offset(tmp_path: Path) ->
     ("ray:\n  node_manager_port: 10500\n", "ray.node_manager_port: 10500 lies in the worker"),
     ("ray:\n  dashboard_port: 8077\n", "ray.node_manager_port: 8077 is also dashboard_port"),
     ("env:\n  workdir: [1]\n", "env.workdir: expected str"),
+    ("slurm:\n  time: 8:00:00\n", 'slurm.time: expected str in quotes, e.g. "08:00:00"'),
 ])
 def test_bad_cluster_files_name_the_key(tmp_path: Path, text: str, key: str) -> None:
     bad = tmp_path / "c.yaml"
@@ -105,3 +106,12 @@ def test_submit_dry_run_writes_the_script_in_the_search_folder(tmp_path: Path) -
     assert f"--root {tmp_path} " in text and f"{tmp_path}/slurm-test/search.json" in text
     token = tmp_path / "slurm-test" / "ray_token"
     assert f"RAY_AUTH_TOKEN_PATH={token}" in text and token.stat().st_mode & 0o077 == 0
+
+
+def test_a_finished_search_is_not_submitted_again(tmp_path: Path) -> None:
+    from search.slurm import resubmit
+
+    (tmp_path / "done").mkdir()
+    (tmp_path / "done" / "search.json").write_text('{"status": "finished"}')
+    with pytest.raises(ClusterError, match="search 'done' is finished"):
+        resubmit("done", str(REPO / "cluster.yaml"), str(tmp_path), dry_run=True)
