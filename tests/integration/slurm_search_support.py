@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import shutil
 import signal
 import socket
 import sqlite3
@@ -124,7 +125,8 @@ def trial_runs(root: Path, name: str) -> dict[str, list[dict[str, str]]]:
 
 
 def kill_ray_of(cluster: Path) -> None:
-    """Kill leftover processes of the test's Ray (their command line names its temp dir)."""
+    """Kill leftover processes of the test's Ray (their command line names its temp dir), then
+    remove that session folder."""
     temp = yaml.safe_load(cluster.read_text())["ray"]["temp_dir"]
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit() or int(entry.name) == os.getpid():
@@ -138,3 +140,4 @@ def kill_ray_of(cluster: Path) -> None:
                 os.kill(int(entry.name), signal.SIGKILL)
             except ProcessLookupError:
                 pass
+    shutil.rmtree(temp, ignore_errors=True)

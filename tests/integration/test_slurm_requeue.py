@@ -95,11 +95,11 @@ def test_requeued_job_resumes_the_search_by_itself(slurm, tmp_path: Path, cleanu
 
 
 def test_time_limit_stops_saves_and_requeues(slurm, tmp_path: Path, cleanup) -> None:
-    # SIGUSR1 180 s before the time limit (--signal=B:USR1@180); trials of 20 epochs, so the
-    # search is still running when it comes
-    search = Search(slurm, tmp_path, trials=16, epochs=20, time="00:15:00", signal_s=180)
+    # SIGUSR1 180 s before the time limit (--signal=B:USR1@180). Slurm looks at time limits every
+    # 30 s, so the search must outlast that: 40 trials of 20 epochs (~80 s on an idle 2 cores)
+    search = Search(slurm, tmp_path, trials=40, epochs=20, time="00:15:00", signal_s=180)
     cleanup(search)
-    search.wait_for_trials(2)
+    search.wait_for_trials(1)
     # bring the end near: 60-120 s left, so Slurm (checking every 30 s) signals at once
     ran = parse_time(slurm.job_field(search.job, "RunTime"))
     slurm.run("scontrol", "update", f"JobId={search.job}", f"TimeLimit={ran // 60 + 2}")
