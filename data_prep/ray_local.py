@@ -10,18 +10,23 @@ import os
 import tempfile
 
 LOCAL_TEMP_DIR = os.path.join(tempfile.gettempdir(), "magvox-ray")
+WORKER_NICENESS = "RAY_worker_niceness"  # read by each Ray worker at start: nice(+value)
 
 
 def connect(address: str | None = None, num_cpus: int | None = None,
             env_vars: dict[str, str] | None = None) -> bool:
     """Join the Ray cluster at ``address``, or start a private local one with ``num_cpus`` CPUs
     (default: all); ``env_vars`` are set in every worker. Returns True if this call started or
-    joined Ray, False if Ray was already initialised in this process."""
+    joined Ray, False if Ray was already initialised in this process.
+
+    Workers run at the niceness of the process that started their Ray node (``nice magvox ...``
+    niced them all), not Ray's default of +15 above it: at +15 a trial or a DFT run got a fifth
+    of a core beside any other job, and a search's trials fell behind its own driver."""
     import ray
 
     if ray.is_initialized():
         return False
-    runtime_env = {"env_vars": dict(env_vars)} if env_vars else None
+    runtime_env = {"env_vars": {WORKER_NICENESS: "0", **(env_vars or {})}}
     if address:
         ray.init(address=address, log_to_driver=False, runtime_env=runtime_env)
     else:

@@ -24,7 +24,7 @@ import torch
 from models.baselines import composition_scores, majority_scores
 from models.device import resolve_device
 from models.member import new_member, predict, train_epoch
-from models.metrics import balanced_accuracy_score
+from models.metrics import balanced_accuracy, mae
 from models.train import make_augmenter, prepare
 from models.trial import TrialConfig
 
@@ -32,11 +32,12 @@ METRIC = {"class": "balanced_accuracy", "reg": "mae"}
 BASELINES = ("majority", "composition")
 
 
-def score(task: str, y: np.ndarray, pred: np.ndarray) -> float:
-    """Balanced accuracy of P(class 1) >= 0.5 (class) or mean absolute error (reg)."""
+def score(task: str, y: np.ndarray, pred: np.ndarray) -> np.ndarray | float:
+    """Balanced accuracy of P(class 1) >= 0.5 (class) or mean absolute error (reg), along the
+    last axis: (..., N) -> (...) (all bootstrap resamples at once)."""
     if task == "class":
-        return float(balanced_accuracy_score(y, (pred >= 0.5).astype(int)))
-    return float(np.mean(np.abs(pred - y)))
+        return balanced_accuracy(y, (pred >= 0.5).astype(int))
+    return mae(y, pred)
 
 
 def _resamples(task: str, y: np.ndarray, n_boot: int, seed: int) -> np.ndarray:
@@ -110,8 +111,8 @@ def compare(task: str, y: np.ndarray, preds: dict[str, np.ndarray], *, n_boot: i
     """Scores with intervals per model, and the CNN's paired advantage over each baseline."""
     boots = _resamples(task, y, n_boot, seed)
     sign = 1.0 if task == "class" else -1.0  # positive difference = CNN better
-    samples = {k: np.array([score(task, y[b], p[b]) for b in boots]) for k, p in preds.items()}
-    scores = {k: (score(task, y, p), *np.percentile(samples[k], [2.5, 97.5]))
+    samples = {k: score(task, y[boots], p[boots]) for k, p in preds.items()}
+    scores = {k: (float(score(task, y, p)), *np.percentile(samples[k], [2.5, 97.5]))
               for k, p in preds.items()}
     diffs = {}
     for name in BASELINES:

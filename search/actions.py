@@ -120,7 +120,7 @@ def bench(args: argparse.Namespace) -> int:
         print(run_slurm_bench(args.slurm, str(Path(args.dataset).resolve()), Path(args.out)))
         return 0
     print(run_bench(str(Path(args.dataset).resolve()), Path(args.out), args.trials or 8, args.seeds,
-                    args.target))
+                    args.target, overhead_only=args.overhead_only))
     return 0
 
 

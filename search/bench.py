@@ -25,15 +25,18 @@ import yaml
 from search import service
 from search.space import load_space
 
+SHORT = {"preset": "seed-base", "conv_filters": [2], "kernel_sizes": [5], "strides": [2],
+         "pool_sizes": [2], "lr": 0.1, "batch_size": 10, "padding": "valid", "epochs": 3,
+         "tiling": [1, 1, 1], "backend": "auto", "momentum": 0.9, "folds": 0}
 CONFIGS = {  # label -> (TrialConfig fields of the identical trials, trials in the search)
-    "default-space trial (1 conv 2x5^3 stride 2, pool 2, 3 epochs)": ({
-        "preset": "seed-base", "conv_filters": [2], "kernel_sizes": [5], "strides": [2],
-        "pool_sizes": [2], "lr": 0.1, "batch_size": 10, "padding": "valid", "epochs": 3,
-        "tiling": [1, 1, 1], "backend": "auto", "momentum": 0.9}, 6),
-    "seed-small trial (3x5^3, pool 2, 5x3^3, pool 2, dense 12; 5 epochs, untiled)": ({
-        "preset": "seed-small", "epochs": 5, "tiling": [1, 1, 1], "backend": "auto"}, 5),
-    "Table 2 base model (3x40^3 FFT on the 2x2-tiled input, pool 2; 2 epochs)": ({
-        "preset": "seed-base", "epochs": 2, "lr": 0.1, "backend": "fft"}, 3),
+    "short trial (1 conv 2x5^3 stride 2, pool 2; 3 epochs, one split)": (SHORT, 12),
+    "default-space preset (periodic-fast; 12 epochs, 3 folds, cosine)": ({
+        "preset": "periodic-fast", "epochs": 12, "folds": 3, "lr_schedule": "cosine"}, 4),
+    "seed-small trial (3x5^3, pool 2, 5x3^3, pool 2, dense 12; 5 epochs, one split)": ({
+        "preset": "seed-small", "epochs": 5, "tiling": [1, 1, 1], "backend": "auto",
+        "folds": 0}, 4),
+    "Table 2 base model (3x40^3 FFT on the 2x2-tiled input, pool 2; 2 epochs, one split)": ({
+        "preset": "seed-base", "epochs": 2, "lr": 0.1, "backend": "fft", "folds": 0}, 4),
 }
 
 
@@ -63,14 +66,25 @@ def bare_trial_s(dataset: Any, fields: dict[str, Any], repeats: int) -> float:
     return statistics.median(times)
 
 
-def trial_end_times(root: Path, name: str) -> list[float]:
-    """End times (s) of the search's completed trial runs, in order."""
+def trial_times(root: Path, name: str) -> list[tuple[float, float]]:
+    """(start, end) times (s) of the search's completed trial runs, in order."""
     from search import report
     from search.state import SearchPaths, load_record
 
     runs = report.trial_runs(load_record(SearchPaths(root, name)))
-    return sorted(r.info.end_time / 1000 for r in runs
+    return sorted((r.info.start_time / 1000, r.info.end_time / 1000) for r in runs
                   if r.data.tags.get("magvox.status") == "completed")
+
+
+def steady_state(times: list[tuple[float, float]], bare: float) -> dict[str, float]:
+    """Per-trial figures from (start, end) run times: the median interval between successive
+    trial ends, the overhead against ``bare`` and the median idle gap between one trial's end and
+    the next one's start (scheduling alone)."""
+    ends = [end for _, end in times]
+    per_trial = statistics.median(b - a for a, b in itertools.pairwise(ends))
+    gap = statistics.median(b[0] - a[1] for a, b in itertools.pairwise(times))
+    return {"bare_s": bare, "per_trial_s": per_trial, "overhead_s": per_trial - bare,
+            "overhead_pct": 100 * (per_trial - bare) / bare, "gap_s": gap}
 
 
 def overhead(dataset_path: str, root: Path, fields: dict[str, Any], target: str,
@@ -88,11 +102,9 @@ def overhead(dataset_path: str, root: Path, fields: dict[str, Any], target: str,
     service.start(service.StartOptions(space=str(_fixed_space(root, fields, target, trials)),
                                        name=name, dataset=dataset_path, root=str(root)))
     search_s = time.perf_counter() - start
-    ends = trial_end_times(root, name)
-    per_trial = statistics.median(b - a for a, b in itertools.pairwise(ends))
-    return {"trials": trials, "bare_s": bare, "per_trial_s": per_trial,
-            "overhead_s": per_trial - bare, "overhead_pct": 100 * (per_trial - bare) / bare,
-            "startup_s": search_s - per_trial * (trials - 1), "dataset_load_s": load_s}
+    out = steady_state(trial_times(root, name), bare)
+    return {"trials": trials, **out, "startup_s": search_s - out["per_trial_s"] * (trials - 1),
+            "dataset_load_s": load_s}
 
 
 def trials_per_hour(dataset_path: str, root: Path, trials: int = 8) -> dict[str, float]:
@@ -131,24 +143,45 @@ def tpe_vs_random(dataset_path: str, root: Path, trials: int, seeds: list[int],
     return out
 
 
-def markdown(ovs: dict[str, dict], tph: dict, cmp: dict, trials: int, dataset: str,
-             target: str) -> str:
-    """The BENCHMARKS.md section."""
-    load = os.getloadavg()[0]
-    lines = [
-        f"### Search service ({time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores, "
-        f"load average {load:.1f} at the end, this bench included; `magvox search bench`)",
-        f"Dataset `{dataset}`, target {target}; one private local Ray cluster, SQLite MLflow.",
-        "Overhead = median interval between successive trial ends (identical trials, one at a "
-        "time: Ray scheduling and reporting, per-epoch checkpoints, MLflow params, metrics and "
-        "artifacts, data hand-over) minus `run_trial` called directly on the same data.",
-        "", "| trial | bare run_trial | per trial in the search | overhead | start-up (once) |",
-        "|---|---|---|---|---|",
-    ]
+def machine() -> str:
+    """Cores, CPU model and load average now: the conditions of a measurement."""
+    model = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (f"{os.cpu_count()} cores ({model}), load average {os.getloadavg()[0]:.1f}")
+
+
+def overhead_table(ovs: dict[str, dict], last_column: str, key: str, unit: str = "s") -> list[str]:
+    """Markdown rows of the overhead measurements (one per bench configuration)."""
+    lines = [f"| trial | bare run_trial | per trial in the search | overhead | idle between "
+             f"trials | {last_column} |", "|---|---|---|---|---|---|"]
     for label, ov in ovs.items():
         lines.append(f"| {label} | {ov['bare_s']:.2f} s | {ov['per_trial_s']:.2f} s | "
                      f"{ov['overhead_s']:.2f} s = **{ov['overhead_pct']:.0f}%** | "
-                     f"{ov['startup_s']:.1f} s |")
+                     f"{ov['gap_s']:.2f} s | {ov[key]:.1f} {unit} |")
+    return lines
+
+
+def markdown(ovs: dict[str, dict], tph: dict | None, cmp: dict | None, trials: int, dataset: str,
+             target: str, at_start: str) -> str:
+    """The BENCHMARKS.md section (``tph`` and ``cmp`` None: overhead only)."""
+    lines = [
+        f"### Search service ({time.strftime('%Y-%m-%d %H:%M')}; `magvox search bench`)",
+        f"Machine: {at_start} at the start; {machine()} at the end (this bench included).",
+        f"Dataset `{dataset}`, target {target}; one private local Ray cluster, SQLite MLflow.",
+        "Overhead = median interval between successive trial ends (identical trials, one at a "
+        "time: Ray scheduling and reporting, per-epoch checkpoints, MLflow params, metrics and "
+        "artifacts, data hand-over) minus `run_trial` called directly on the same data; idle "
+        "between trials = median time from one trial's end to the next one's start.",
+        "", *overhead_table(ovs, "start-up (once)", "startup_s"),
+    ]
+    if tph is None or cmp is None:
+        return "\n".join(lines) + "\n"
     lines += [
         "", f"Default space: {tph['trials']} trials, 2 at a time, {tph['wall_s']:.0f} s wall "
         f"including start-up = **{tph['per_hour']:.0f} trials/hour** on this dataset.", "",
@@ -163,15 +196,18 @@ def markdown(ovs: dict[str, dict], tph: dict, cmp: dict, trials: int, dataset: s
 
 
 def run_bench(dataset: str, out: Path, trials: int = 8, seeds: int = 3,
-              target: str = "ground_state") -> str:
+              target: str = "ground_state", overhead_only: bool = False) -> str:
     """Run all measurements in a throw-away searches root; append the section to ``out``."""
+    at_start = machine()
     with tempfile.TemporaryDirectory(prefix="magvox-bench-") as tmp:
         root = Path(tmp)
         ovs = {label: overhead(dataset, root, fields, target, n)
                for label, (fields, n) in CONFIGS.items()}
-        tph = trials_per_hour(dataset, root, trials)
-        cmp = tpe_vs_random(dataset, root, trials, list(range(seeds)), target)
-    text = markdown(ovs, tph, cmp, trials, dataset, target)
+        tph = cmp = None
+        if not overhead_only:
+            tph = trials_per_hour(dataset, root, trials)
+            cmp = tpe_vs_random(dataset, root, trials, list(range(seeds)), target)
+    text = markdown(ovs, tph, cmp, trials, dataset, target, at_start)
     with out.open("a") as fh:
         fh.write("\n" + text)
     return text

@@ -12,8 +12,6 @@ time, is submitted with ``--slurm`` and waited for. From its MLflow runs and ``s
 
 from __future__ import annotations
 
-import itertools
-import statistics
 import tempfile
 import time
 from datetime import datetime
@@ -21,9 +19,17 @@ from pathlib import Path
 from typing import Any
 
 from search import service, slurm
-from search.bench import CONFIGS, _fixed_space, bare_trial_s
+from search.bench import (
+    CONFIGS,
+    _fixed_space,
+    bare_trial_s,
+    machine,
+    overhead_table,
+    steady_state,
+    trial_times,
+)
 from search.cluster import load_cluster
-from search.state import SearchPaths, load_record
+from search.state import SearchPaths
 
 
 def wait_for_job(job_id: str, timeout_s: float = 3600) -> str:
@@ -35,16 +41,6 @@ def wait_for_job(job_id: str, timeout_s: float = 3600) -> str:
             return state
         time.sleep(2)
     raise TimeoutError(f"Slurm job {job_id} still {state} after {timeout_s:.0f} s")
-
-
-def trial_times(root: Path, name: str) -> tuple[list[float], list[float]]:
-    """Start and end times (s since the epoch) of the search's completed trial runs."""
-    from search import report
-
-    runs = [r for r in report.trial_runs(load_record(SearchPaths(root, name)))
-            if r.data.tags.get("magvox.status") == "completed"]
-    return (sorted(r.info.start_time / 1000 for r in runs),
-            sorted(r.info.end_time / 1000 for r in runs))
 
 
 def slurm_overhead(cluster_yaml: str, dataset: str, root: Path, fields: dict[str, Any],
@@ -63,30 +59,24 @@ def slurm_overhead(cluster_yaml: str, dataset: str, root: Path, fields: dict[str
     if state != "COMPLETED":
         raise RuntimeError(f"bench job {job_id} ended {state}; see {log}")
     submitted = datetime.fromisoformat(slurm.load_jobs(paths)["jobs"][-1]["submitted"])
-    starts, ends = trial_times(root, name)
-    per_trial = statistics.median(b - a for a, b in itertools.pairwise(ends))
-    return {"trials": trials, "bare_s": bare, "per_trial_s": per_trial,
-            "overhead_s": per_trial - bare, "overhead_pct": 100 * (per_trial - bare) / bare,
-            "first_trial_s": starts[0] - submitted.timestamp(), "job": job_id}
+    times = trial_times(root, name)
+    return {"trials": trials, **steady_state(times, bare),
+            "first_trial_s": times[0][0] - submitted.timestamp(), "job": job_id}
 
 
-def markdown(results: dict[str, dict], cluster_yaml: str, dataset: str) -> str:
+def markdown(results: dict[str, dict], cluster_yaml: str, dataset: str, at_start: str) -> str:
     """The BENCHMARKS.md section."""
     spec = load_cluster(cluster_yaml)
     lines = [
         f"### Search service on Slurm ({time.strftime('%Y-%m-%d %H:%M')}; "
         f"`magvox search bench --slurm {cluster_yaml}`)",
+        f"Machine: {at_start} at the start; {machine()} at the end.",
         f"{spec.nodes} nodes x {spec.cpus_per_node} CPUs, partition {spec.partition}; dataset "
         f"`{dataset}`. Submit to first trial = from sbatch to the first trial's start. Overhead ="
         " median interval between successive trial ends (identical trials, one at a time) minus "
         "`run_trial` called directly on this machine.", "",
-        "| trial | bare run_trial | per trial in the search | overhead | submit to first trial |",
-        "|---|---|---|---|---|",
+        *overhead_table(results, "submit to first trial", "first_trial_s"),
     ]
-    for label, r in results.items():
-        lines.append(f"| {label} | {r['bare_s']:.2f} s | {r['per_trial_s']:.2f} s | "
-                     f"{r['overhead_s']:.2f} s = **{r['overhead_pct']:.0f}%** | "
-                     f"{r['first_trial_s']:.1f} s |")
     return "\n".join(lines) + "\n"
 
 
@@ -95,12 +85,13 @@ def run_slurm_bench(cluster_yaml: str, dataset: str, out: Path,
     """Run the Slurm measurements in a throw-away searches root inside the cluster's shared
     workdir; append the section to ``out``."""
     workdir = Path(load_cluster(cluster_yaml).workdir).resolve()
+    at_start = machine()
     with tempfile.TemporaryDirectory(prefix="magvox-bench-slurm-", dir=workdir) as tmp:
         results = {label: slurm_overhead(cluster_yaml, dataset, Path(tmp), fields,
                                          "ground_state", n)
                    for label, (fields, n) in CONFIGS.items()
                    if labels is None or label in labels}
-    text = markdown(results, cluster_yaml, dataset)
+    text = markdown(results, cluster_yaml, dataset, at_start)
     with out.open("a") as fh:
         fh.write("\n" + text)
     return text

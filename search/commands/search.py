@@ -50,6 +50,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                             "on the test split against the baselines)")
     bench.add_argument("--slurm", metavar="CLUSTER_YAML",
                        help="measure on Slurm instead: overhead per trial, submit to first trial")
+    bench.add_argument("--overhead-only", action="store_true",
+                       help="only the overhead per trial (no trials/hour, no TPE vs random)")
     for action, text in (("status", "progress and best so far"),
                          ("best", "best configuration and metrics")):
         p = sub.add_parser(action, help=text)

@@ -77,3 +77,35 @@ def test_a_completed_trial_reported_again_after_a_restore_is_logged_once(tmp_pat
     run_id = cb.run_id(trial)
     assert mlf.get_run(run_id).data.tags[tracking.STATUS_TAG] == "completed"
     assert len(mlf.get_metric_history(run_id, "final_val_loss")) == 1
+
+
+def test_pictures_live_for_long_trials_and_at_the_end_for_short_ones(tmp_path: Path) -> None:
+    import numpy as np
+    from ray import tune
+
+    from search.callbacks import LIVE_PICTURES_MIN_S
+    from search.pictures import draw_missing
+
+    cb, mlf, parent = setup(tmp_path)
+    runs = {}
+    for name, wall in (("long", LIVE_PICTURES_MIN_S + 1), ("short", 2.0)):
+        folder = tmp_path / name
+        folder.mkdir()
+        np.save(folder / "filters.npy", np.ones((1, 1, 3, 3, 3), np.float32))
+        trial = FakeTrial(name, last_result={"trial_status": "completed", "epoch": 1,
+                                             "trial_wall_s": wall})
+        trial.checkpoint = tune.Checkpoint.from_directory(folder)
+        cb.on_trial_start(0, [], trial)
+        cb.on_trial_complete(0, [], trial)
+        runs[name] = cb.run_id(trial)
+    cb.on_experiment_end([])  # waits for the live pictures
+
+    def pngs(run_id: str) -> list[str]:
+        return [a.path for a in mlf.list_artifacts(run_id, "filters") if a.path.endswith(".png")]
+
+    assert pngs(runs["long"]) == ["filters/filter_0.png"]
+    assert pngs(runs["short"]) == []  # left for the end of the search
+    record = type("Record", (), {"tracking_uri": cb.tracking_uri,
+                                 "experiment_id": cb.experiment_id, "parent_run_id": parent})
+    assert draw_missing(record) == 1
+    assert pngs(runs["short"]) == ["filters/filter_0.png"]
