@@ -2,9 +2,11 @@
 
 A trial writes its first-layer kernels (``filters.npy``) and the MLflow callback logs them when the
 trial ends; the pictures (``artifacts.plot_filter``, ~0.1 s each) are then drawn by one background
-thread of the driver, so neither the trial nor Tune's event loop waits for matplotlib. A search
-that ends draws what is still missing (``draw_missing``): pictures lost with a killed driver are
-made from the logged ``filters.npy`` at the end of the resumed search.
+thread of the driver, so neither the trial nor Tune's event loop waits for matplotlib; only for
+trials of 20 s or more (``search.callbacks.LIVE_PICTURES_MIN_S``), since on a small machine the
+drawing slows the next trial. A search that ends draws what is still missing (``draw_missing``):
+the pictures of shorter trials, and those lost with a killed driver, made from the logged
+``filters.npy``.
 """
 
 from __future__ import annotations
@@ -66,8 +68,11 @@ class PictureQueue:
 def draw_missing(record: Any) -> int:
     """Draw and log the pictures of every completed trial of the search that has filters.npy
     but no picture; returns how many trials needed it."""
+    import os
+
     from search import report
 
+    os.environ["MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"] = "false"  # one bar per trial otherwise
     mlf = tracking.client(record.tracking_uri)
     done = 0
     for run in report.trial_runs(record):
