@@ -36,6 +36,8 @@ class Samples:
         volume_A3: (S,) cell volumes, A^3 (NaN where the dataset has none).
         lattice_A: (S, 3, 3) lattice vectors a, b, c as rows, A (NaN where unknown).
         test: (S,) True for the held-out test composites (``data_prep.holdout``).
+        value: (S,) float64, the label column before any threshold: the FM moment in uB for
+            moment_class (what ``classify_by=moment`` regresses), else y as float.
     """
 
     spin: np.ndarray
@@ -46,6 +48,7 @@ class Samples:
     volume_A3: np.ndarray | None = None
     lattice_A: np.ndarray | None = None
     test: np.ndarray | None = None
+    value: np.ndarray | None = None
 
     @property
     def grid(self) -> tuple[int, int, int]:
@@ -71,13 +74,17 @@ def _column(df: pd.DataFrame, name: str) -> pd.Series:
     raise KeyError(f"dataset table lacks {name!r} (columns: {list(df.columns)})")
 
 
-def _label_of(labels: pd.DataFrame, target: str, threshold_uB: float) -> dict[str, float]:
-    """composite -> label value (NaN where the campaign could not decide it)."""
+def _label_of(labels: pd.DataFrame, target: str, threshold_uB: float
+              ) -> tuple[dict[str, float], dict[str, float]]:
+    """composite -> label, and composite -> the label column's value before any threshold (NaN
+    where the campaign could not decide it)."""
     composites = _column(labels, "composite")
     values = _column(labels, LABEL_COLUMNS[target]).astype(float)
+    label = values
     if target == "moment_class":  # recomputed so the threshold is a hyperparameter
-        values = (values > threshold_uB).astype(float).where(values.notna())
-    return dict(zip(composites, values, strict=True))
+        label = (values > threshold_uB).astype(float).where(values.notna())
+    return (dict(zip(composites, label, strict=True)),
+            dict(zip(composites, values, strict=True)))
 
 
 def load_samples(
@@ -93,7 +100,7 @@ def load_samples(
     ds = open_source(dataset)
     index = ds.index
     ids, comps, confs = (_column(index, n) for n in ("sample_id", "composite", "configuration"))
-    label = _label_of(ds.labels, target, threshold_uB)
+    label, raw = _label_of(ds.labels, target, threshold_uB)
     dropped: dict[str, str] = {}
     keep: list[tuple[str, str]] = []
     for comp in sorted(set(comps)):
@@ -117,7 +124,8 @@ def load_samples(
     volume, lattice = _geometry(index, sids)
     held_out = set(test_composites(ds))
     return Samples(spin, y, comps, sids, dropped, volume, lattice,
-                   np.array([c in held_out for c in comps], dtype=bool))
+                   np.array([c in held_out for c in comps], dtype=bool),
+                   np.array([raw[c] for c in comps], dtype=np.float64))
 
 
 def test_composites(ds: Any) -> list[str]:

@@ -130,7 +130,7 @@ def score_test_split(config: TrialConfig | dict[str, Any], dataset: Any, *,
     dev, test = np.flatnonzero(~samples.test), np.flatnonzero(samples.test)
     if len(test) == 0 or len(dev) == 0:
         raise ValueError("the dataset has no held-out test composites with this target's label")
-    member = new_member(config, x, samples.y, samples.grid, (dev, test))
+    member = new_member(config, x, samples.y, samples.grid, (dev, test), value=samples.value)
     augment = make_augmenter(config, samples)
     for epoch in range(config.epochs):
         train_epoch(config, member, x, augment, epoch)

@@ -41,22 +41,37 @@ class SpectrumCache:
         return [self.store[int(i)] for i in idx]
 
 
-class Targets:
-    """Labels as tensors; regression targets standardised on the member's training split."""
+THRESHOLD_WIDTH_UB = 0.05  # classify_by=moment: P(class 1) = sigmoid((m - threshold) / width)
 
-    def __init__(self, y: np.ndarray, task: str, train: np.ndarray, device: torch.device) -> None:
+
+class Targets:
+    """Labels as tensors; regression targets standardised on the member's training split.
+
+    With ``threshold`` (classify_by=moment) the network regresses ``value`` (the FM moment, uB)
+    while ``raw`` keeps the class labels it is scored on; scores become P(class 1) of the
+    regressed moment against the threshold.
+    """
+
+    def __init__(self, y: np.ndarray, task: str, train: np.ndarray, device: torch.device,
+                 value: np.ndarray | None = None, threshold: float | None = None) -> None:
         self.raw = y
         self.mean, self.std = 0.0, 1.0
-        if task == "class":
+        self.threshold = threshold
+        if task == "class" and threshold is None:
             t = torch.as_tensor(y, dtype=torch.long)
         else:
-            self.mean = float(y[train].mean())
-            self.std = float(y[train].std()) or 1.0
-            t = torch.as_tensor((y - self.mean) / self.std, dtype=torch.float32)
+            fit = y if threshold is None else value
+            self.mean = float(fit[train].mean())
+            self.std = float(fit[train].std()) or 1.0
+            t = torch.as_tensor((fit - self.mean) / self.std, dtype=torch.float32)
         self.t = t.to(device)
 
     def unscale(self, task: str, score: np.ndarray) -> np.ndarray:
-        """Scores back in target units (regression) or unchanged (P(class 1))."""
+        """Scores back in target units (regression), P(class 1) of the regressed moment
+        (classify_by=moment) or unchanged (P(class 1) of the softmax)."""
+        if self.threshold is not None:
+            moment = score * self.std + self.mean
+            return 1.0 / (1.0 + np.exp(-(moment - self.threshold) / THRESHOLD_WIDTH_UB))
         return score if task == "class" else score * self.std + self.mean
 
 
@@ -91,23 +106,30 @@ def _class_weight(config: TrialConfig, y: np.ndarray, train: np.ndarray) -> torc
 
 def new_member(config: TrialConfig, x: torch.Tensor, y: np.ndarray, grid: tuple[int, int, int],
                split: tuple[np.ndarray, np.ndarray], number: int = 0,
-               cache: SpectrumCache | None = None) -> Member:
+               cache: SpectrumCache | None = None, value: np.ndarray | None = None) -> Member:
     """A fresh member on x's device: weights seeded by (seed, number), scale fitted on ``train``;
-    ``cache``: the trial's shared spectrum cache (a new one if None)."""
+    ``cache``: the trial's shared spectrum cache (a new one if None); ``value``: the label column
+    before the threshold (``Samples.value``), needed by classify_by=moment."""
     train, val = split
     torch.manual_seed(config.seed * 7919 + number)
     model = MagNet(config.model_config(), grid).to(x.device)
     model.input_scale.copy_(fit_input_scale(x[torch.as_tensor(train)], config.input_norm))
-    weight = _class_weight(config, y, train)
+    weight = None if config.regresses else _class_weight(config, y, train)
+    threshold = None
+    if config.classify_by == "moment":
+        if value is None:
+            raise ValueError("classify_by=moment needs the moments (Samples.value)")
+        threshold = config.moment_threshold_uB
     return Member(model, make_optimizer(config, model), train, val,
-                  Targets(y, config.task, train, x.device),
+                  Targets(y, config.task, train, x.device, value, threshold),
                   cache or SpectrumCache(model, x, enabled=config.augment == "none"),
                   None if weight is None else weight.to(x.device))
 
 
 def _loss_and_score(m: Member, task: str, out: torch.Tensor, y: torch.Tensor):
-    """Loss of outputs (B, 2) or (B, 1) against y, and the score: P(class 1) or the prediction."""
-    if task == "class":
+    """Loss of outputs (B, 2) or (B, 1) against y, and the score: P(class 1) or the prediction
+    (standardised; a regressed moment for classify_by=moment)."""
+    if task == "class" and m.targets.threshold is None:
         return F.cross_entropy(out, y, weight=m.class_weight), out.softmax(dim=1)[:, 1]
     pred = out[:, 0]
     return F.mse_loss(pred, y), pred

@@ -134,8 +134,9 @@ def run_trial(
                                 classification=config.task == "class", seed=config.seed,
                                 folds=config.folds, val_fraction=config.val_fraction)
     augment = make_augmenter(config, samples)
-    members = [new_member(config, x, samples.y, samples.grid, splits[0], 0)]
-    members += [new_member(config, x, samples.y, samples.grid, s, k, cache=members[0].cache)
+    members = [new_member(config, x, samples.y, samples.grid, splits[0], 0, value=samples.value)]
+    members += [new_member(config, x, samples.y, samples.grid, s, k, cache=members[0].cache,
+                           value=samples.value)
                 for k, s in enumerate(splits[1:], start=1)]
     done, history = _resume(config, members, checkpoint_dir)
     start, diverged, stopped = time.perf_counter(), False, False

@@ -23,6 +23,7 @@ OPTIMIZERS = ("sgd", "adam")
 INPUT_CHANNELS = {"split": 2, "signed": 1}  # (max(m,0), max(-m,0)) or m itself
 CLASS_WEIGHTS = ("none", "balanced")
 LR_SCHEDULES = ("constant", "cosine")
+CLASSIFY_BY = ("softmax", "moment")
 MODEL_FIELDS = tuple(f.name for f in fields(ModelConfig))
 
 
@@ -45,6 +46,13 @@ class TrialConfig:
         input_norm: ``p99`` (default) -> each channel divided by the 99th percentile of |x| over
             the training composites (models.normalize; stored with the weights); ``none`` ->
             raw inputs (the original).
+        classify_by: ``softmax`` (default) -> a 2-class output trained by cross-entropy;
+            ``moment`` (moment_class only) -> one output trained to regress the FM moment (uB, MSE
+            on the standardised moment) and the class read off it by the definition of the label,
+            moment > moment_threshold_uB (P(class 1) = sigmoid((m - threshold) / 0.05 uB), used
+            for ROC AUC only). The label is a threshold on a quantity the density integrates to:
+            a network that learns the quantity gets every composite not within its error of the
+            threshold, where cross-entropy sees only which side each training composite is on.
         class_weight: ``balanced`` (default) -> cross-entropy weighted by inverse training class
             frequency (ground_state is 46 FM / 9 AFM on the Te set); ``none`` (the original).
         augment: ``none`` (default), ``translate``, ``rotate`` or ``symmetry``: exact symmetry
@@ -75,6 +83,7 @@ class TrialConfig:
     input_units: str = "voxel"
     input_norm: str = "p99"
     class_weight: str = "balanced"
+    classify_by: str = "softmax"
     augment: str = "none"
     configuration: str = "FM"
     optimizer: str = "sgd"
@@ -93,11 +102,18 @@ class TrialConfig:
         """``class`` (2-class softmax) or ``reg`` (one output, MSE) for the target."""
         return TARGETS[self.target]
 
+    @property
+    def regresses(self) -> bool:
+        """Whether the network has one output trained by MSE (regression targets, and
+        moment_class with ``classify_by=moment``)."""
+        return self.task == "reg" or self.classify_by == "moment"
+
     def model_config(self) -> ModelConfig:
         """The model with in_channels and num_outputs set from input_channels and target."""
         return self.model.replace(
             in_channels=INPUT_CHANNELS.get(self.input_channels, self.model.in_channels),
-            num_outputs=2 if TARGETS.get(self.target) == "class" else 1,
+            num_outputs=2 if TARGETS.get(self.target) == "class" and self.classify_by != "moment"
+            else 1,
         )
 
     @classmethod
@@ -151,9 +167,12 @@ def validate(config: TrialConfig, input_shape: tuple[int, ...]) -> None:
            f"{c.input_channels!r} is not split or signed")
     for name, choices in (("input_units", INPUT_UNITS), ("input_norm", INPUT_NORMS),
                           ("lr_schedule", LR_SCHEDULES),
-                          ("class_weight", CLASS_WEIGHTS), ("augment", AUGMENTS)):
+                          ("class_weight", CLASS_WEIGHTS), ("augment", AUGMENTS),
+                          ("classify_by", CLASSIFY_BY)):
         value = getattr(c, name)
         _check(name, value in choices, f"{value!r} is not one of {', '.join(choices)}")
+    _check("classify_by", c.classify_by == "softmax" or c.target == "moment_class",
+           f"{c.classify_by!r} applies to target moment_class only (target is {c.target})")
     _check("lr", c.lr > 0, f"must be positive, got {c.lr}")
     _check("momentum", 0 <= c.momentum < 1, f"must be in [0, 1), got {c.momentum}")
     _check("batch_size", c.batch_size >= 1, f"must be >= 1, got {c.batch_size}")

@@ -4,10 +4,11 @@ The figures are read on the dataset's held-out test composites, which no search 
 - a CNN reaches 100% training accuracy on 8 training composites (it can fit at all);
 - ``moment`` regression from the FM density, MAE below 0.1 uB: the moment is the integral of
   that density, so a trainer that cannot find it cannot find anything subtler;
-- ``moment_class`` (FM moment > 4 uB): balanced accuracy >= 0.80 and above the majority baseline
-  beyond the 95% interval. (The issue asks for 0.90: the Te test split holds three composites
-  within 0.03 uB of the threshold, at 3.969, 3.996 and 3.999 uB, and 0.90 allows one error among
-  its five class-0 composites; measured 0.833 here, so the 0.90 goal is not met yet.)
+- ``moment_class`` (FM moment > 4 uB): balanced accuracy >= 0.90, above both baselines beyond
+  the 95% interval, with the class read off the regressed moment (``classify_by=moment``). The
+  Te test split holds three composites within 0.04 uB below the threshold (3.969, 3.996, 3.999),
+  and 0.90 allows one error among its five class-0 composites: measured 0.900 [0.70, 1.00]
+  against 0.50 and 0.52. A softmax classifier of the same network reached 0.833 (25 epochs).
 Seeded: CPU runs are bitwise repeatable.
 """
 
@@ -44,10 +45,12 @@ def test_cnn_fits_eight_training_composites(bundled_dataset):
     assert evaluate(config, member, x, eight)["accuracy"] == 1.0
 
 
+MOMENT = {"preset": "periodic-fast", "epochs": 30, "lr": 0.03, "feature_norm": False,
+          "lr_schedule": "cosine"}
+
+
 def test_moment_regression_on_the_test_split(bundled_dataset):
-    report = score_test_split({"preset": "periodic-fast", "target": "moment", "epochs": 30,
-                              "lr": 0.03, "feature_norm": False, "lr_schedule": "cosine"},
-                             bundled_dataset)
+    report = score_test_split({**MOMENT, "target": "moment"}, bundled_dataset)
     assert len(report.test_composites) >= 10
     cnn = report.scores["cnn"][0]
     assert cnn < 0.1, report.line()  # uB
@@ -55,7 +58,9 @@ def test_moment_regression_on_the_test_split(bundled_dataset):
 
 
 def test_moment_class_on_the_test_split(bundled_dataset):
-    report = score_test_split({"preset": "periodic-fast", "target": "moment_class"},
+    # the class read off a regressed moment (classify_by=moment); three test composites sit
+    # within 0.04 uB below the 4 uB threshold (3.969, 3.996, 3.999), so one may fall either way
+    report = score_test_split({**MOMENT, "target": "moment_class", "classify_by": "moment"},
                              bundled_dataset)
-    assert report.scores["cnn"][0] >= 0.80, report.line()
-    assert report.beats("majority"), report.line()
+    assert report.scores["cnn"][0] >= 0.90, report.line()
+    assert report.beats("majority") and report.beats("composition"), report.line()

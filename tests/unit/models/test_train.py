@@ -148,3 +148,27 @@ def test_a_finished_trial_resumed_from_its_last_checkpoint_trains_nothing(fake_d
     again = run_trial(BASE, fake_dataset, checkpoint_dir=tmp_path, on_epoch=epochs.append)
     assert epochs == [] and again.resumed_from == 3 and again.history == whole.history
     assert np.array_equal(again.filters, whole.filters)
+
+
+def test_classify_by_moment_regresses_the_moment_and_reads_the_class_off_it(fake_dataset):
+    from models.config import ConfigError
+    from models.data import load_samples
+    from models.member import Targets
+    from models.trial import validate
+
+    config = TrialConfig.from_dict({**BASE, "target": "moment_class", "classify_by": "moment"})
+    assert config.model_config().num_outputs == 1 and config.regresses
+    result = run_trial(config, fake_dataset)
+    last = result.history[-1]
+    assert 0 <= last["val_balanced_accuracy"] <= 1 and math.isfinite(last["val_loss"])
+    assert result.state_dict["head.weight"].shape[0] == 1  # one output: the moment
+    samples = load_samples(fake_dataset, "moment_class")
+    assert np.array_equal(samples.y, (samples.value > 4.0).astype(int))
+    train = np.arange(len(samples.y))
+    targets = Targets(samples.y, "class", train, torch.device("cpu"), samples.value, 4.0)
+    # a network that regressed every moment exactly gets every class right
+    exact = (samples.value - targets.mean) / targets.std
+    p = targets.unscale("class", exact)
+    assert np.array_equal(p >= 0.5, samples.value >= 4.0)
+    with pytest.raises(ConfigError, match="classify_by"):
+        validate(TrialConfig.from_dict({**BASE, "classify_by": "moment"}), (8, 8, 12))
