@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PKGS="libxc-dev libopenblas-dev libfftw3-dev gpaw-data chromium chromium-driver
-      slurmctld slurmd slurm-client munge"
+      slurmctld slurmd slurm-client munge iproute2"
 missing=$(for p in $PKGS; do dpkg -s "$p" >/dev/null 2>&1 || echo "$p"; done)
 if [ -n "$missing" ]; then
   apt-get update -qq

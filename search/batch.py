@@ -59,6 +59,22 @@ def ray_start(spec: ClusterSpec, index: int) -> str:
     return f'ray start --address="$address" {common}'
 
 
+def head_ip_lines(spec: ClusterSpec) -> list[str]:
+    """Set ``head_ip``: the first node's address on ``spec.head_interface``, else the first
+    address of its ``hostname --ip-address``; the job ends at once if there is none."""
+    on_head = 'srun --nodes=1 --ntasks=1 -w "${nodes[0]}"'
+    if spec.head_interface:
+        iface = shlex.quote(spec.head_interface)
+        lookup = (f"head_ip=$({on_head} ip -4 -o addr show dev {iface}"
+                  " | awk '{split($4, a, \"/\"); print a[1]; exit}')")
+        where = f"interface {spec.head_interface}"
+    else:
+        lookup = f"head_ip=$({on_head} hostname --ip-address | awk '{{print $1}}')"
+        where = "hostname --ip-address"
+    return [lookup, f'[ -n "$head_ip" ] || {{ echo "magvox: no IPv4 address from {where} on'
+                    ' ${nodes[0]}" >&2; exit 1; }']
+
+
 def ray_lines(spec: ClusterSpec) -> list[str]:
     """Start the head, wait for it, start the workers, wait for all of them (failing at once
     if a ``ray start`` step ends)."""
@@ -110,8 +126,7 @@ def batch_script(spec: ClusterSpec, name: str, start_args: list[str], log: str,
         "stop=0 driver=",
         'trap \'stop=1; if [ -n "$driver" ]; then kill -USR1 "$driver"; fi\' USR1',
         'nodes=($(scontrol show hostnames "$SLURM_JOB_NODELIST"))',
-        'head_ip=$(srun --nodes=1 --ntasks=1 -w "${nodes[0]}" hostname --ip-address'
-        " | awk '{print $1}')",
+        *head_ip_lines(spec),
         f'address="$head_ip:{spec.port}"',
         *ray_lines(spec),
         *driver_lines(name, root, start_args),

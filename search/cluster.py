@@ -8,6 +8,7 @@ resources the partition has). The batch script is written by ``search.batch``.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,9 @@ class ClusterSpec:
         include_dashboard: start Ray's dashboard on the head.
         nodes_timeout_s: how long the job waits for every Ray node to join before failing.
         temp_dir: node-local Ray session folder (short: Ray puts sockets in it).
+        head_interface: network interface whose IPv4 address the head announces (e.g. ``ib0``
+            for InfiniBand); empty = the first address of ``hostname --ip-address``. Workers
+            reach the head there and pick their own address on the same network.
         setup: shell lines run first on every node (modules, virtual environment).
         workdir: shared folder the driver runs in (holds searches/).
     """
@@ -66,6 +70,7 @@ class ClusterSpec:
     node_port_offset: int = 0
     nodes_timeout_s: int = 300
     temp_dir: str = "/tmp/ray-magvox"
+    head_interface: str = ""
     setup: str = ""
     workdir: str = "."
 
@@ -82,7 +87,7 @@ SECTIONS = {
             "object_manager_port", "node_manager_port", "metrics_export_port",
             "dashboard_agent_listen_port", "dashboard_agent_grpc_port", "runtime_env_agent_port",
             "min_worker_port", "max_worker_port", "node_port_offset", "nodes_timeout_s",
-            "temp_dir"),
+            "temp_dir", "head_interface"),
     "env": ("setup", "workdir"),
 }
 NODE_PORTS = ("object_manager_port", "node_manager_port", "metrics_export_port",
@@ -185,6 +190,8 @@ def check_spec(spec: ClusterSpec, path: str | Path = "cluster.yaml") -> None:
                               f"{spec.time} ({limit} s)")
     if spec.nodes_timeout_s < 1:
         raise bad("nodes_timeout_s", "must be at least 1")
+    if spec.head_interface and not re.fullmatch(r"[A-Za-z0-9_.:@-]{1,15}", spec.head_interface):
+        raise bad("head_interface", f"{spec.head_interface!r} is not a network interface name")
     _check_ports(spec, bad)
 
 

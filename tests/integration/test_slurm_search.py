@@ -30,12 +30,13 @@ TRIALS = 6
 
 
 def test_search_submitted_to_slurm_runs_trials_on_both_nodes(slurm, tmp_path: Path) -> None:
-    cluster = cluster_yaml(tmp_path)
+    cluster = cluster_yaml(tmp_path, ray={"head_interface": "lo"})  # the nodes' NodeAddr
     search = tmp_path / "s" / "onslurm"
     try:
         job = start_on_slurm(slurm, tmp_path, "onslurm", TRIALS, cluster)
         wait_until(lambda: "magvox: 2 Ray nodes at" in job_log(search, job), 180)
         address = re.search(r"2 Ray nodes at (\S+)", job_log(search, job)).group(1)
+        assert address.startswith("127.0.0.1:")  # the head's address on interface lo
         assert_token_is_required(address, search / "ray_token")
         state = wait_job_done(slurm, search, job, 300)
     finally:

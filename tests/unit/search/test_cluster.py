@@ -80,6 +80,7 @@ def test_nodes_sharing_a_host_get_ports_shifted_by_the_offset(tmp_path: Path) ->
     ("ray:\n  dashboard_port: 8077\n", "ray.node_manager_port: 8077 is also dashboard_port"),
     ("env:\n  workdir: [1]\n", "env.workdir: expected str"),
     ("slurm:\n  time: 8:00:00\n", 'slurm.time: expected str in quotes, e.g. "08:00:00"'),
+    ("ray:\n  head_interface: 'eth0; rm -rf'\n", "ray.head_interface: 'eth0; rm -rf' is not"),
 ])
 def test_bad_cluster_files_name_the_key(tmp_path: Path, text: str, key: str) -> None:
     bad = tmp_path / "c.yaml"
@@ -115,3 +116,26 @@ def test_a_finished_search_is_not_submitted_again(tmp_path: Path) -> None:
     (tmp_path / "done" / "search.json").write_text('{"status": "finished"}')
     with pytest.raises(ClusterError, match="search 'done' is finished"):
         resubmit("done", str(REPO / "cluster.yaml"), str(tmp_path), dry_run=True)
+
+
+def test_the_head_announces_its_address_on_the_interface_asked_for() -> None:
+    import subprocess
+
+    from search.batch import head_ip_lines
+    from search.cluster import ClusterSpec
+
+    default = "\n".join(head_ip_lines(ClusterSpec()))
+    assert "hostname --ip-address" in default
+    lines = head_ip_lines(ClusterSpec(head_interface="lo"))
+    assert "ip -4 -o addr show dev lo" in lines[0]
+    # run the lookup here (srun left out): the loopback interface's address
+    script = "\n".join([lines[0].replace('srun --nodes=1 --ntasks=1 -w "${nodes[0]}" ', ""),
+                        lines[1], 'echo "$head_ip"'])
+    done = subprocess.run(["bash", "-c", "nodes=(here)\n" + script], capture_output=True,
+                          text=True, check=True)
+    assert done.stdout.strip() == "127.0.0.1"
+    missing = script.replace("dev lo", "dev magvox-none0")
+    failed = subprocess.run(["bash", "-c", "nodes=(here)\n" + missing], capture_output=True,
+                            text=True)
+    assert failed.returncode == 1
+    assert "no IPv4 address from interface lo on here" in failed.stderr
