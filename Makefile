@@ -2,7 +2,7 @@
 PY ?= python3
 export GPAW_SETUP_PATH ?= /usr/share/gpaw-setups
 
-.PHONY: setup main test lint dataset campaign jcampaign jlabels
+.PHONY: setup main test lint dataset campaign jcampaign jlabels settings
 
 setup:
 	bash .ci/setup.sh
@@ -43,3 +43,13 @@ jcampaign:
 
 jlabels:
 	$(PY) -m data_prep.exchange_labels data/campaign_j --out data/exchange_j.csv --into $(wildcard data/cgt_*.zarr)
+
+# What moves the FM/AFM order (issue 12): four Te composites with Ti, V, Nb, Co on A2, computed
+# (1) relaxed in FM (BFGS, cell fixed), then FM and Neel at that one geometry; (2) in plane-wave
+# mode at the prototype geometry. The Table 1 runs (data/campaign) are the baseline; each step
+# resumes where it stopped. `make settings-table` compares the three (data/settings/README.md).
+STUDY := --a2 Ti V Nb Co --b GeGe --x Te --geometry covalent --num-cpus 1
+settings:
+	magvox generate --out data/settings/relax_fm $(STUDY) --configs FM --set relax_fmax=0.05 --set relax_steps=40
+	magvox generate --out data/settings/relaxed $(STUDY) --configs FM AFM-Neel --set geometry_from=data/settings/relax_fm
+	magvox generate --out data/settings/pw $(STUDY) --configs FM AFM-Neel --set mode=pw --set ecut_eV=400

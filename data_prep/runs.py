@@ -80,6 +80,26 @@ def build_atoms(spec: RunSpec) -> tuple[Any, np.ndarray]:
     return atoms[order], moments[order]
 
 
+def positions_from(folder: str | Path, spec: RunSpec, atoms: Any) -> Any:
+    """``atoms`` with the positions of ``<folder>/<composite>/FM/POSCAR`` (a run of the same
+    composite and cell, e.g. relaxed in FM). FileNotFoundError / ValueError name the file."""
+    from ase.io import read
+
+    path = Path(folder) / spec.decoration.name / "FM" / "POSCAR"
+    if not path.is_file():
+        raise FileNotFoundError(f"geometry_from: {path} does not exist (run FM there first)")
+    other = read(str(path), format="vasp")
+    if other.get_chemical_symbols() != atoms.get_chemical_symbols():
+        raise ValueError(f"geometry_from: {path} holds {other.get_chemical_formula()}, not the "
+                         f"{spec.cell_shape} cell of {spec.decoration.name}")
+    if not np.allclose(other.cell.array, atoms.cell.array, atol=1e-3):
+        raise ValueError(f"geometry_from: {path} has another cell than the {spec.geometry} "
+                         f"prototype of {spec.decoration.name}")
+    out = atoms.copy()
+    out.set_positions(other.get_positions())
+    return out
+
+
 def read_record(run_dir: Path) -> dict | None:
     """The run's magvox_run.json, or None if the run has not finished."""
     path = Path(run_dir) / RUN_JSON
@@ -182,6 +202,8 @@ def run_one(spec: RunSpec, root: Path, params: dict, *, force: bool = False) -> 
                                 "configuration": spec.configuration})  # fmt: skip
     try:
         atoms, moments = build_atoms(spec)
+        if gp.geometry_from:
+            atoms = positions_from(gp.geometry_from, spec, atoms)
         base["initial_moments_uB"] = moments.tolist()
         base["symbols"] = atoms.get_chemical_symbols()
         record = _result_files(tmp, run_gpaw(atoms, moments, gp, tmp, live), base)

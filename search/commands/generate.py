@@ -71,6 +71,10 @@ def run(args: argparse.Namespace) -> int:
                                     args.geometry)
             params = {}
         params.update(parse_sets(args.params))
+        if params.get("geometry_from"):  # Ray workers may start in another folder
+            params["geometry_from"] = str(Path(params["geometry_from"]).resolve())
+            if not Path(params["geometry_from"]).is_dir():
+                raise ValueError(f"geometry_from: {params['geometry_from']} is not a folder")
     except (ValueError, OSError, KeyError) as exc:
         print(f"magvox generate: error: {exc}", file=sys.stderr)
         return 2
