@@ -2,7 +2,7 @@
 PY ?= python3
 export GPAW_SETUP_PATH ?= /usr/share/gpaw-setups
 
-.PHONY: setup main test lint dataset campaign jcampaign jlabels settings
+.PHONY: setup main test lint dataset campaign jcampaign jlabels settings settings-table
 
 setup:
 	bash .ci/setup.sh
@@ -32,7 +32,7 @@ campaign:
 
 dataset:
 	magvox prep $(RUNS) --out data/cgt_$(x).zarr --native-only --workers 0 --quiet || [ $$? -eq 3 ]  # 3: failed runs listed in rejected.csv
-	$(PY) -m data_prep.card data/cgt_$(x).zarr $(RUNS) --out $(CARD) --png $(PNG)
+	$(PY) -m data_prep.card data/cgt_$(x).zarr $(RUNS) --out $(CARD) --png $(PNG) $(if $(filter Te,$(X)),--settings data/settings/README.md)
 
 # J1-J3 of the 15 Cr2B2X6 composites (A1 = A2 = Cr, 5 B pairs x 3 X): FM, Neel, zigzag and stripy,
 # all four in the rectangular 4-A cell with one k-mesh (data/campaign_j, 60 runs; resumes where it
@@ -53,3 +53,6 @@ settings:
 	magvox generate --out data/settings/relax_fm $(STUDY) --configs FM --set relax_fmax=0.05 --set relax_steps=40
 	magvox generate --out data/settings/relaxed $(STUDY) --configs FM AFM-Neel --set geometry_from=data/settings/relax_fm
 	magvox generate --out data/settings/pw $(STUDY) --configs FM AFM-Neel --set mode=pw --set ecut_eV=400
+settings-table:
+	$(PY) -m data_prep.settings_study --baseline data/campaign --relax data/settings/relax_fm --relaxed data/settings/relaxed --pw data/settings/pw --out data/settings/README.md
+	$(PY) -m data_prep.card data/cgt_te.zarr data/campaign --out data/README.md --settings data/settings/README.md

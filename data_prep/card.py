@@ -165,12 +165,13 @@ def _consistency(records: pd.DataFrame) -> str:
 
 def render_card(
     dataset: Path, campaign: Path, png_name: str = "fm_moments.png",
-    card_name: str = "README.md",
+    card_name: str = "README.md", settings: Path | None = None,
 ) -> tuple[str, Path]:
     """The card's markdown text and the path of its histogram PNG (beside ``dataset``).
 
     ``card_name`` is where the card goes (beside the dataset), as the card's own command line
-    names it; the X element(s) and the commands are read from the run records.
+    names it; the X element(s) and the commands are read from the run records. ``settings``:
+    the settings study's table (``data_prep.settings_study``), included as a section.
     """
     from data_prep.dataset import open_dataset
 
@@ -227,6 +228,7 @@ initial moments on the A sites only (Cr 3 uB, others by element, at least 1 uB).
 {hist}
 ```
 
+{_settings_section(settings)}
 ## Failed or unconverged runs
 {_failures(records)}
 
@@ -236,6 +238,14 @@ initial moments on the A sites only (Cr 3 uB, others by element, at least 1 uB).
     return text, png
 
 
+def _settings_section(settings: Path | None) -> str:
+    if settings is None or not Path(settings).is_file():
+        return ""
+    return (f"## What moves the FM/AFM order: settings study (`make settings settings-table`)\n"
+            f"Per composite and DFT setting, from `{settings}` "
+            "(`data_prep.settings_study`).\n\n" + Path(settings).read_text() + "\n")
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("dataset", type=Path)
@@ -243,8 +253,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, default=Path("data/README.md"))
     p.add_argument("--png", default="fm_moments.png",
                    help="name of the FM-moment histogram written beside the dataset")
+    p.add_argument("--settings", type=Path,
+                   help="include the settings study's table (data/settings/README.md)")
     args = p.parse_args(argv)
-    text, png = render_card(args.dataset, args.campaign, args.png, args.out.name)
+    text, png = render_card(args.dataset, args.campaign, args.png, args.out.name, args.settings)
     args.out.write_text(text)
     print(f"wrote {args.out} and {png}")
     return 0

@@ -1,0 +1,45 @@
+"""The settings study table: E(Neel) - E(FM) per composite and setting, failures shown, flips
+counted against the baseline."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from data_prep.settings_study import compare, markdown
+
+
+def run(root: Path, comp: str, conf: str, status: str = "ok", energy: float = 0.0,
+        **extra) -> None:
+    folder = root / comp / conf
+    folder.mkdir(parents=True)
+    (folder / "magvox_run.json").write_text(json.dumps(
+        {"status": status, "energy_eV": energy, "moment_uB": 5.0 if conf == "FM" else 1.0,
+         **extra}))
+
+
+def test_differences_flips_and_failures(tmp_path: Path) -> None:
+    base, relaxed, relax, pw = (tmp_path / n for n in ("base", "relaxed", "relax", "pw"))
+    for comp, fm, afm in (("A", -10.0, -9.95), ("B", -20.0, -19.99)):
+        run(base, comp, "FM", energy=fm)
+        run(base, comp, "AFM-Neel", energy=afm)
+    run(relaxed, "A", "FM", energy=-11.0)
+    run(relaxed, "A", "AFM-Neel", energy=-11.02)  # Neel lower after relaxing: a flip
+    run(relax, "A", "FM", relax_steps_taken=12, relax_converged=True, max_force_eV_per_A=0.04)
+    run(relaxed, "B", "FM", energy=-21.0)
+    run(relaxed, "B", "AFM-Neel", status="unconverged")
+    run(pw, "A", "FM", energy=-30.0)
+    run(pw, "A", "AFM-Neel", energy=-29.9)
+    table = compare({"baseline": base, "relaxed": relaxed, "pw": pw}, ["A", "B"], relax)
+    by = table.set_index(["composite", "setting"])
+    assert abs(by.loc[("A", "baseline"), "dE_meV"] - 50.0) < 1e-6
+    assert abs(by.loc[("A", "relaxed"), "dE_meV"] + 20.0) < 1e-6
+    assert by.loc[("B", "relaxed"), "AFM-Neel"] == "unconverged"
+    assert by.loc[("B", "pw"), "FM"] == "not run"
+    text = markdown(table)
+    assert "| A | relaxed | -20.0 | Neel |" in text
+    assert "12 steps, converged, max force 0.040 eV/A" in text
+    assert "`relaxed` against `baseline`: 1 composites with both differences, the order flips " \
+           "for 1 (A)" in text
+    assert "`pw` against `baseline`: 1 composites with both differences, the order flips for 0" \
+        in text
