@@ -13,6 +13,10 @@ LOCAL_TEMP_DIR = os.path.join(tempfile.gettempdir(), "magvox-ray")
 WORKER_NICENESS = "RAY_worker_niceness"  # read by each Ray worker at start: nice(+value)
 
 
+class RayStartError(RuntimeError):
+    """A private local Ray cluster that did not come up."""
+
+
 def connect(address: str | None = None, num_cpus: int | None = None,
             env_vars: dict[str, str] | None = None) -> bool:
     """Join the Ray cluster at ``address``, or start a private local one with ``num_cpus`` CPUs
@@ -30,7 +34,13 @@ def connect(address: str | None = None, num_cpus: int | None = None,
     if address:
         ray.init(address=address, log_to_driver=False, runtime_env=runtime_env)
     else:
-        ray.init(address="local", num_cpus=num_cpus or os.cpu_count() or 1,
-                 include_dashboard=False, log_to_driver=False, _temp_dir=LOCAL_TEMP_DIR,
-                 runtime_env=runtime_env, logging_level="ERROR")
+        try:
+            ray.init(address="local", num_cpus=num_cpus or os.cpu_count() or 1,
+                     include_dashboard=False, log_to_driver=False, _temp_dir=LOCAL_TEMP_DIR,
+                     runtime_env=runtime_env, logging_level="ERROR")
+        except Exception as exc:  # Ray's own start-up timeout: say what to do, no traceback
+            raise RayStartError(
+                f"the local Ray cluster did not start ({exc}); on an overloaded machine start "
+                f"the command again, or niced less (its Ray daemons inherit the niceness)"
+            ) from exc
     return True

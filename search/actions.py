@@ -9,12 +9,14 @@ from pathlib import Path
 
 import yaml
 
+from data_prep.ray_local import RayStartError
 from search import report, service
 from search.space import SpaceError
 from search.state import SearchPaths, load_record, searches_root
 
 # errors a user can act on: printed as one line by the command, exit 2
-USER_ERRORS = (SpaceError, FileNotFoundError, FileExistsError, ValueError, KeyError)
+USER_ERRORS = (SpaceError, FileNotFoundError, FileExistsError, ValueError, KeyError,
+               RayStartError)
 
 
 def start(args: argparse.Namespace) -> int:

@@ -97,9 +97,15 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"magvox generate: error: {exc}", file=sys.stderr)
         return 2
-    records = run_campaign(specs, out, params, address=args.address, num_cpus=args.num_cpus,
-                           retry_failed=args.retry_failed or bool(args.from_run),
-                           reporter=LiveReporter(heartbeat_s=args.heartbeat))  # fmt: skip
+    from data_prep.ray_local import RayStartError
+
+    try:
+        records = run_campaign(specs, out, params, address=args.address, num_cpus=args.num_cpus,
+                               retry_failed=args.retry_failed or bool(args.from_run),
+                               reporter=LiveReporter(heartbeat_s=args.heartbeat))  # fmt: skip
+    except RayStartError as exc:
+        print(f"magvox generate: error: {exc}", file=sys.stderr)
+        return 1
     bad = [r for r in records if r.get("status") != "ok"]
     print(f"done: {len(records) - len(bad)} ok, {len(bad)} failed or unconverged")
     return 3 if bad else 0
