@@ -242,7 +242,8 @@ def _settings_section(settings: Path | None) -> str:
     if settings is None or not Path(settings).is_file():
         return ""
     return (f"## What moves the FM/AFM order: settings study (`make settings settings-table`)\n"
-            f"Per composite and DFT setting, from `{settings}` "
+            f"Per composite and DFT setting, from `data/{Path(settings).parent.name}/"
+            f"{Path(settings).name}` "
             "(`data_prep.settings_study`).\n\n" + Path(settings).read_text() + "\n")
 
 
