@@ -17,6 +17,12 @@ A space file has three parts (see ``search/spaces/table2.yaml`` for the full Tab
       tiling: {type: categorical, choices: [[1, 1, 1], [2, 2, 1]]}
     enqueue:             # optional configurations tried first (Optuna's enqueue_trial)
       - {depth: 1, conv_filters_0: 3, kernel_sizes_0: 40, lr: 100}
+    targets:             # optional: fields fixed when the search's target is the key
+      moment: {epochs: 30}
+
+``targets`` lets one space serve every target (the default space trains regression 30 epochs);
+``--set`` overrides win over both ``fixed`` and ``targets``, and a fixed field is taken out of the
+sampled parameters and of the enqueued points.
 
 ``per_layer`` parameters are sampled once per conv block (Optuna names ``<field>_<i>``) and
 assembled into the tuple field; the depth is sampled first, so TPE sees conditional parameters.
@@ -147,10 +153,31 @@ def load_space(name_or_path: str | Path | None = None,
                          f"{getattr(exc, 'problem', None) or exc}") from exc
     if not isinstance(raw, dict):
         raise SpaceError(f"{path}: a space is a mapping with settings, fixed and params")
-    if overrides:
-        raw["fixed"] = {**(raw.get("fixed") or {}), **overrides}
-        raw["params"] = {k: v for k, v in (raw.get("params") or {}).items() if k not in overrides}
-    return space_from_dict(raw, source=str(path))
+    return space_from_dict(resolve_targets(raw, overrides or {}, str(path)), source=str(path))
+
+
+def resolve_targets(raw: dict[str, Any], overrides: dict[str, Any], source: str
+                    ) -> dict[str, Any]:
+    """Merge the ``targets`` entry of the search's target and the ``--set`` overrides into
+    ``fixed``; drop what became fixed from ``params`` and from the enqueued points."""
+    raw = dict(raw)
+    per_target = raw.pop("targets", None) or {}
+    if not isinstance(per_target, dict):
+        raise SpaceError(f"{source}: targets: expected a mapping target -> fields")
+    fixed = dict(raw.get("fixed") or {})
+    target = overrides.get("target", fixed.get("target"))
+    extra = per_target.get(target) or {}
+    if not isinstance(extra, dict):
+        raise SpaceError(f"{source}: targets.{target}: expected a mapping of fields")
+    fixed = {**fixed, **extra, **overrides}
+    if not extra and not overrides:
+        return raw
+    taken = set(extra) | set(overrides)
+    raw["fixed"] = fixed
+    raw["params"] = {k: v for k, v in (raw.get("params") or {}).items() if k not in taken}
+    raw["enqueue"] = [{k: v for k, v in point.items() if k not in taken}
+                      for point in raw.get("enqueue") or ()]
+    return raw
 
 
 def space_from_dict(raw: dict[str, Any], source: str = "<dict>") -> Space:

@@ -63,3 +63,21 @@ def test_space_round_trips_through_to_dict() -> None:
     again = space_from_dict(space.to_dict())
     assert again.params == space.params and again.settings == space.settings
     assert again.enqueue == space.enqueue
+
+
+def test_per_target_fields_then_overrides_are_fixed_and_leave_params_and_enqueue() -> None:
+    from search.space import resolve_targets
+
+    space = load_space("default", {"target": "moment_class"})
+    assert space.fixed["epochs"] == 30 and space.fixed["classify_by"] == "moment"
+    assert "feature_norm" not in {p.name for p in space.params}
+    assert all("feature_norm" not in point for point in space.enqueue)
+    plain = load_space("default")
+    assert plain.fixed["epochs"] == 12 and "classify_by" not in plain.fixed
+    assert "feature_norm" in {p.name for p in plain.params}
+    mine = load_space("default", {"target": "moment", "epochs": 5, "lr": 0.02})
+    assert mine.fixed["epochs"] == 5 and mine.fixed["lr"] == 0.02  # --set wins
+    assert "lr" not in {p.name for p in mine.params}
+    assert all("lr" not in point for point in mine.enqueue)
+    with pytest.raises(SpaceError, match=r"targets\.moment: expected a mapping"):
+        resolve_targets({"fixed": {"target": "moment"}, "targets": {"moment": 3}}, {}, "s.yaml")
