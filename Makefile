@@ -2,7 +2,7 @@
 PY ?= python3
 export GPAW_SETUP_PATH ?= /usr/share/gpaw-setups
 
-.PHONY: setup main test lint dataset campaign jcampaign jlabels settings settings-table
+.PHONY: setup main test lint dataset card campaign jcampaign jlabels settings settings-table
 
 setup:
 	bash .ci/setup.sh
@@ -32,7 +32,11 @@ campaign:
 
 dataset:
 	magvox prep $(RUNS) --out data/cgt_$(x).zarr --native-only --workers 0 --quiet || [ $$? -eq 3 ]  # 3: failed runs listed in rejected.csv
-	$(PY) -m data_prep.card data/cgt_$(x).zarr $(RUNS) --out $(CARD) --png $(PNG) $(if $(filter Te,$(X)),--settings data/settings/README.md)
+	$(MAKE) card X=$(X)
+
+# the card of one X: with the settings study (Te) and the J1-J3 of its Cr2B2X6 composites
+card:
+	$(PY) -m data_prep.card data/cgt_$(x).zarr $(RUNS) --out $(CARD) --png $(PNG) $(if $(filter Te,$(X)),--settings data/settings/README.md) $(if $(wildcard data/exchange_j.csv),--exchange data/exchange_j.csv)
 
 # J1-J3 of the 15 Cr2B2X6 composites (A1 = A2 = Cr, 5 B pairs x 3 X): FM, Neel, zigzag and stripy,
 # all four in the rectangular 4-A cell with one k-mesh (data/campaign_j, 60 runs; resumes where it
@@ -43,6 +47,7 @@ jcampaign:
 
 jlabels:
 	$(PY) -m data_prep.exchange_labels data/campaign_j --out data/exchange_j.csv --into $(wildcard data/cgt_*.zarr)
+	for x in Te Se S; do [ ! -d data/cgt_$$(echo $$x | tr A-Z a-z).zarr ] || $(MAKE) card X=$$x; done
 
 # What moves the FM/AFM order (issue 12): four Te composites with Ti, V, Nb, Co on A2, computed
 # (1) relaxed in FM (BFGS, cell fixed), then FM and Neel at that one geometry; (2) in plane-wave
@@ -55,4 +60,4 @@ settings:
 	magvox generate --out data/settings/pw $(STUDY) --configs FM AFM-Neel --set mode=pw --set ecut_eV=400
 settings-table:
 	$(PY) -m data_prep.settings_study --baseline data/campaign --relax data/settings/relax_fm --relaxed data/settings/relaxed --pw data/settings/pw --out data/settings/README.md
-	$(PY) -m data_prep.card data/cgt_te.zarr data/campaign --out data/README.md --settings data/settings/README.md
+	$(MAKE) card X=Te

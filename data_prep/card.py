@@ -165,15 +165,17 @@ def _consistency(records: pd.DataFrame) -> str:
 
 def render_card(
     dataset: Path, campaign: Path, png_name: str = "fm_moments.png",
-    card_name: str = "README.md", settings: Path | None = None,
+    card_name: str = "README.md", settings: Path | None = None, exchange: Path | None = None,
 ) -> tuple[str, Path]:
     """The card's markdown text and the path of its histogram PNG (beside ``dataset``).
 
     ``card_name`` is where the card goes (beside the dataset), as the card's own command line
     names it; the X element(s) and the commands are read from the run records. ``settings``:
-    the settings study's table (``data_prep.settings_study``), included as a section.
+    the settings study's table (``data_prep.settings_study``), included as a section;
+    ``exchange``: the J1-J3 table (``data_prep.exchange_labels``), its rows of this card's X.
     """
     from data_prep.dataset import open_dataset
+    from data_prep.exchange_card import exchange_section
 
     ds = open_dataset(dataset)
     labels = ds.labels.sort_values("composite")
@@ -228,7 +230,7 @@ initial moments on the A sites only (Cr 3 uB, others by element, at least 1 uB).
 {hist}
 ```
 
-{_settings_section(settings)}
+{_settings_section(settings)}{exchange_section(exchange, set(xs.split()))}
 ## Failed or unconverged runs
 {_failures(records)}
 
@@ -256,8 +258,11 @@ def main(argv: list[str] | None = None) -> int:
                    help="name of the FM-moment histogram written beside the dataset")
     p.add_argument("--settings", type=Path,
                    help="include the settings study's table (data/settings/README.md)")
+    p.add_argument("--exchange", type=Path,
+                   help="include the J1-J3 table of this card's X (data/exchange_j.csv)")
     args = p.parse_args(argv)
-    text, png = render_card(args.dataset, args.campaign, args.png, args.out.name, args.settings)
+    text, png = render_card(args.dataset, args.campaign, args.png, args.out.name, args.settings,
+                            args.exchange)
     args.out.write_text(text)
     print(f"wrote {args.out} and {png}")
     return 0

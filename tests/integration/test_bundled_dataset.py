@@ -78,8 +78,9 @@ def test_the_card_describes_the_committed_dataset(bundled_dataset, tmp_path):
     from data_prep.card import _common_parameters, load_records, render_card
     from data_prep.dataset import open_dataset
 
-    text, _ = render_card(bundled_dataset, CAMPAIGN,
-                          settings=REPO / "data" / "settings" / "README.md")
+    text, _ = render_card(bundled_dataset, CAMPAIGN,  # as `make card` renders it
+                          settings=REPO / "data" / "settings" / "README.md",
+                          exchange=REPO / "data" / "exchange_j.csv")
     committed = (REPO / "data" / "README.md").read_text()
     assert text == committed, "data/README.md is stale: run `make dataset` (or settings-table)"
     assert "## What moves the FM/AFM order" in text  # the settings study, for the Te card

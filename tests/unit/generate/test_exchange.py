@@ -174,3 +174,39 @@ def test_attached_table_survives_a_rebuild_and_feeds_the_j_targets(tmp_path):
     assert samples.dropped == {"Cr2Si2Te6": "no J3 label"}
     with pytest.raises(ValueError, match="not a magvox dataset"):
         attach_exchange(tmp_path / "nowhere", table)
+
+
+def _row(name: str, x: str, j: tuple[float, float, float]) -> dict:
+    """A fitted row of the J table whose four energies follow exactly from ``j``."""
+    sums = {c: 4 * np.array(PER_SITE[c]) / 2 for c in J_CONFIGURATIONS}
+    energies = {f"E_{c}_eV": TRUE_E0 - 1.5**2 * float(np.dot(j, s)) * 1e-3
+                for c, s in sums.items()}
+    fit = fit_exchange(np.array(list(energies.values())), np.array(list(sums.values())), 1.5)
+    return {"composite": name, "X": x, "status": "ok", "J1_meV": fit.j_meV[0],
+            "J2_meV": fit.j_meV[1], "J3_meV": fit.j_meV[2], "E0_eV": fit.e0_eV,
+            "residual_meV": fit.residual_meV, "spin": 1.5, "kpts": "2,4,1", **energies}
+
+
+def test_card_section_orders_the_patterns_and_checks_the_literature(tmp_path):
+    from data_prep.exchange_card import exchange_section, lowest_order
+
+    zigzag_j = (1.0, 0.0, -2.2)  # strong AFM J3: zigzag lowest
+    rows = [_row("Cr2Si2Te6", "Te", zigzag_j), _row("Cr2Ge2Te6", "Te", TRUE_J),
+            _row("Cr2Ge2S6", "S", TRUE_J),
+            {"composite": "Cr2P2Te6", "X": "Te", "status": "AFM-stripy not computed"}]
+    assert lowest_order(pd.Series(rows[0])) == "AFM-zigzag"
+    assert lowest_order(pd.Series(rows[1])) == "FM"
+    csv = tmp_path / "exchange_j.csv"
+    pd.DataFrame(rows).to_csv(csv, index=False)
+    text = exchange_section(csv, {"Te"})
+    assert "2 of 3 Cr2B2X6 composites fitted" in text and "Cr2Ge2S6" not in text
+    assert "| Cr2P2Te6 | - |" in text and "AFM-stripy not computed" in text
+    si = next(line for line in text.splitlines() if line.startswith("- Cr2Si2Te6"))
+    assert "here AFM-zigzag is lowest" in si and si.endswith("agrees.")
+    # E - E0 = -S^2 J.C per cell: FM +16.2, Neel -16.2, zigzag -34.2, stripy +34.2 meV;
+    # above FM per Cr (4 in the cell): -8.1, -12.6, +4.5 (and no negative zero for J2)
+    assert "| Cr2Si2Te6 | +1.00 | +0.00 | -2.20 | -8.1 | -12.6 | +4.5 | AFM-zigzag |" in text
+    # a composite computed FM where the paper finds zigzag is reported as a disagreement
+    pd.DataFrame([_row("Cr2Si2Te6", "Te", TRUE_J)]).to_csv(csv, index=False)
+    assert exchange_section(csv).strip().splitlines()[-1].endswith("disagrees.")
+    assert exchange_section(tmp_path / "missing.csv") == ""

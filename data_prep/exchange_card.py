@@ -1,0 +1,107 @@
+"""The dataset card's J1-J3 section: the fitted couplings, the order they make, and the literature.
+
+Rendered from the table of ``data_prep.exchange_labels`` (``data/exchange_j.csv``, one row per
+Cr2B2X6 composite): J1, J2, J3 in meV (J > 0 ferromagnetic, |S| = 3/2, definition in
+``data_prep.exchange``), E0, the fit residual, and which of the four computed orders (FM, Neel,
+zigzag, stripy; all in the rectangular 4-A cell, one k-mesh) is lowest, with each AFM order's
+energy above FM in meV per Cr. A row that could not be fitted shows its reason.
+
+The literature check is Sivadas et al., PRB 91, 235425 (2015) (PBE+U on relaxed monolayers): its
+abstract states that monolayer CrSiTe3 is a zigzag antiferromagnet, driven by an antiferromagnetic
+third-neighbour coupling J3, while CrGeTe3 is a ferromagnet (Curie temperature 106 K). Those are the
+statements checked here; the paper's numerical J table is not reproduced (not at hand on the
+machine that made the data), so the comparison is of signs and of the ground-state order.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ORDERS = ("FM", "AFM-Neel", "AFM-zigzag", "AFM-stripy")
+CR_PER_CELL = 4  # Cr sites in the rectangular 4-A cell
+# Sivadas et al. (2015), abstract: composite -> (ground-state order, the coupling that decides it)
+LITERATURE = {
+    "Cr2Si2Te6": ("AFM-zigzag", "a large antiferromagnetic J3, J3 < 0 in this card's convention"),
+    "Cr2Ge2Te6": ("FM", "ferromagnetic, Curie temperature 106 K"),
+}
+SOURCE = "Sivadas et al., PRB 91, 235425 (2015)"
+
+
+def lowest_order(row: pd.Series) -> str | None:
+    """The configuration of lowest total energy among the four (None if any is missing)."""
+    energies = [row.get(f"E_{c}_eV") for c in ORDERS]
+    if any(e is None or not np.isfinite(e) for e in energies):
+        return None
+    return ORDERS[int(np.argmin(energies))]
+
+
+def _above_fm_meV(row: pd.Series, order: str) -> float:
+    """E(order) - E(FM), meV per Cr."""
+    return (row[f"E_{order}_eV"] - row["E_FM_eV"]) * 1e3 / CR_PER_CELL
+
+
+def _signed(value: float, digits: int) -> str:
+    """``value`` with its sign, never a negative zero."""
+    return f"{round(float(value), digits) + 0.0:+.{digits}f}"
+
+
+def _table(rows: pd.DataFrame) -> list[str]:
+    lines = ["| composite | J1 | J2 | J3 | Neel - FM | zigzag - FM | stripy - FM | lowest | "
+             "fit rms | status |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for _, r in rows.sort_values("composite").iterrows():
+        if r["status"] != "ok":
+            lines.append(f"| {r['composite']} | - | - | - | - | - | - | - | - | {r['status']} |")
+            continue
+        js = " | ".join(_signed(r[f"J{n}_meV"], 2) for n in (1, 2, 3))
+        ups = " | ".join(_signed(_above_fm_meV(r, o), 1) for o in ORDERS[1:])
+        lines.append(f"| {r['composite']} | {js} | {ups} | {lowest_order(r)} | "
+                     f"{r['residual_meV']:.1e} | ok |")
+    return lines
+
+
+def literature_lines(table: pd.DataFrame) -> list[str]:
+    """One line per composite of ``LITERATURE`` found in ``table``: agreement or not."""
+    out = []
+    rows = table.set_index("composite")
+    for name, (order, why) in LITERATURE.items():
+        if name not in rows.index:
+            continue
+        r = rows.loc[name]
+        if r["status"] != "ok":
+            out.append(f"- {name}: {SOURCE} finds {order} ({why}); not fitted here: {r['status']}.")
+            continue
+        here = lowest_order(r)
+        verdict = "agrees" if here == order else "disagrees"
+        js = ", ".join(f"J{n} {_signed(r[f'J{n}_meV'], 2)}" for n in (1, 2, 3))
+        out.append(f"- {name}: {SOURCE} finds {order} ({why}); here {here} is lowest ({js} "
+                   f"meV): {verdict}.")
+    return out
+
+
+def exchange_section(table_csv: Path | None, xs: set[str] | None = None) -> str:
+    """The card's markdown section ('' without a table); ``xs``: keep composites of these X."""
+    if table_csv is None or not Path(table_csv).is_file():
+        return ""
+    table = pd.read_csv(table_csv)
+    if xs is not None and "X" in table:
+        table = table[table["X"].isin(xs) | table["X"].isna()]
+    if table.empty:
+        return ""
+    ok = int((table["status"] == "ok").sum())
+    lines = [
+        "## Exchange constants J1, J2, J3 "
+        f"(`make jcampaign jlabels`, `data/{Path(table_csv).name}`)",
+        f"{ok} of {len(table)} Cr2B2X6 composites fitted. J in meV, **J > 0 ferromagnetic**, "
+        "E = E0 - sum_n J_n sum_<ij in shell n> S_i.S_j, each pair once, |S| = 3/2 "
+        "(`data_prep.exchange`); the four orders in the rectangular 4-A cell with one k-mesh, "
+        "at the prototype geometry. Energies above FM in meV per Cr; fit rms in meV per cell "
+        "(four orders, four unknowns: zero up to rounding).", "", *_table(table), ""]
+    lit = literature_lines(table)
+    if lit:
+        lines += ["Against the literature (PBE+U at relaxed geometries there; plain PBE at the "
+                  "prototype geometry here, so signs and orders compare, magnitudes less so):",
+                  *lit, ""]
+    return "\n".join(lines) + "\n"
