@@ -110,9 +110,11 @@ def best(args: argparse.Namespace) -> int:
 
 def bench(args: argparse.Namespace) -> int:
     if args.learning:
-        from search.learning_bench import run_learning
+        from search.learning_bench import TARGETS, run_learning
 
-        print(run_learning(str(Path(args.dataset).resolve()), Path(args.out), args.trials))
+        targets = tuple(args.learning_targets or TARGETS)
+        print(run_learning(str(Path(args.dataset).resolve()), Path(args.out), args.trials,
+                           targets))
         return 0
     from search.bench import run_bench
 

@@ -17,12 +17,15 @@ A space file has three parts (see ``search/spaces/table2.yaml`` for the full Tab
       tiling: {type: categorical, choices: [[1, 1, 1], [2, 2, 1]]}
     enqueue:             # optional configurations tried first (Optuna's enqueue_trial)
       - {depth: 1, conv_filters_0: 3, kernel_sizes_0: 40, lr: 100}
-    targets:             # optional: fields fixed when the search's target is the key
-      moment: {epochs: 30}
+    targets:             # optional: per target, fields fixed and parameters re-ranged
+      moment: {epochs: 30, params: {lr: {type: float, low: 0.01, high: 0.1}},
+               enqueue: {lr: 0.03}}
 
-``targets`` lets one space serve every target (the default space trains regression 30 epochs);
-``--set`` overrides win over both ``fixed`` and ``targets``, and a fixed field is taken out of the
-sampled parameters and of the enqueued points.
+``targets`` lets one space serve every target (the default space trains regression 30 epochs
+with learning rates of its own): an entry's fields are fixed, its ``params`` replace the sampled
+parameters of the same name and its ``enqueue`` values go into every enqueued point. ``--set``
+overrides win over both ``fixed`` and ``targets``, and a fixed field is taken out of the sampled
+parameters and of the enqueued points.
 
 ``per_layer`` parameters are sampled once per conv block (Optuna names ``<field>_<i>``) and
 assembled into the tuple field; the depth is sampled first, so TPE sees conditional parameters.
@@ -158,8 +161,10 @@ def load_space(name_or_path: str | Path | None = None,
 
 def resolve_targets(raw: dict[str, Any], overrides: dict[str, Any], source: str
                     ) -> dict[str, Any]:
-    """Merge the ``targets`` entry of the search's target and the ``--set`` overrides into
-    ``fixed``; drop what became fixed from ``params`` and from the enqueued points."""
+    """Merge the ``targets`` entry of the search's target and the ``--set`` overrides into the
+    space: its fields into ``fixed`` (dropped from ``params`` and the enqueued points), its
+    ``params`` over the sampled parameters of the same name (a range of its own, e.g. a larger
+    learning rate for regression) and its ``enqueue`` values into every enqueued point."""
     raw = dict(raw)
     per_target = raw.pop("targets", None) or {}
     if not isinstance(per_target, dict):
@@ -169,13 +174,18 @@ def resolve_targets(raw: dict[str, Any], overrides: dict[str, Any], source: str
     extra = per_target.get(target) or {}
     if not isinstance(extra, dict):
         raise SpaceError(f"{source}: targets.{target}: expected a mapping of fields")
-    fixed = {**fixed, **extra, **overrides}
-    if not extra and not overrides:
+    extra = dict(extra)
+    params, points = extra.pop("params", None) or {}, extra.pop("enqueue", None) or {}
+    for key, value in (("params", params), ("enqueue", points)):
+        if not isinstance(value, dict):
+            raise SpaceError(f"{source}: targets.{target}.{key}: expected a mapping")
+    if not extra and not overrides and not params and not points:
         return raw
     taken = set(extra) | set(overrides)
-    raw["fixed"] = fixed
-    raw["params"] = {k: v for k, v in (raw.get("params") or {}).items() if k not in taken}
-    raw["enqueue"] = [{k: v for k, v in point.items() if k not in taken}
+    raw["fixed"] = {**fixed, **extra, **overrides}
+    raw["params"] = {k: v for k, v in {**(raw.get("params") or {}), **params}.items()
+                     if k not in taken}
+    raw["enqueue"] = [{k: v for k, v in {**point, **points}.items() if k not in taken}
                       for point in raw.get("enqueue") or ()]
     return raw
 

@@ -48,6 +48,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     bench.add_argument("--learning", action="store_true",
                        help="instead: the learning table (default search per target, best CNN "
                             "on the test split against the baselines)")
+    bench.add_argument("--learning-targets", nargs="+", metavar="TARGET",
+                       choices=["moment_class", "ground_state", "moment", "exchange_energy",
+                                "J1", "J2", "J3"],
+                       help="--learning: these targets only (default: moment_class ground_state "
+                            "moment exchange_energy)")
     bench.add_argument("--slurm", metavar="CLUSTER_YAML",
                        help="measure on Slurm instead: overhead per trial, submit to first trial")
     bench.add_argument("--overhead-only", action="store_true",

@@ -81,3 +81,29 @@ def test_per_target_fields_then_overrides_are_fixed_and_leave_params_and_enqueue
     assert all("lr" not in point for point in mine.enqueue)
     with pytest.raises(SpaceError, match=r"targets\.moment: expected a mapping"):
         resolve_targets({"fixed": {"target": "moment"}, "targets": {"moment": 3}}, {}, "s.yaml")
+
+
+def test_a_target_re_ranges_sampled_parameters_and_its_enqueued_values() -> None:
+    from search.space import resolve_targets
+
+    raw = {"fixed": {"target": "moment"},
+           "params": {"lr": {"type": "float", "low": 0.003, "high": 0.03, "log": True},
+                      "dense": {"type": "categorical", "choices": [8, 16]}},
+           "enqueue": [{"lr": 0.01, "dense": 16}],
+           "targets": {"moment": {"epochs": 30, "params": {
+               "lr": {"type": "float", "low": 0.01, "high": 0.1, "log": True}},
+               "enqueue": {"lr": 0.03}}}}
+    out = space_from_dict(resolve_targets(raw, {}, "s.yaml"))
+    lr = next(p for p in out.params if p.name == "lr")
+    assert (lr.low, lr.high) == (0.01, 0.1) and out.fixed["epochs"] == 30
+    assert list(out.enqueue) == [{"lr": 0.03, "dense": 16}]
+    # another target keeps the space's own range and point; --set still wins over both
+    other = space_from_dict(resolve_targets(raw, {"target": "ground_state"}, "s.yaml"))
+    assert next(p for p in other.params if p.name == "lr").high == 0.03
+    assert list(other.enqueue) == [{"lr": 0.01, "dense": 16}]
+    fixed = space_from_dict(resolve_targets(raw, {"lr": 0.05}, "s.yaml"))
+    assert "lr" not in {p.name for p in fixed.params} and fixed.fixed["lr"] == 0.05
+    assert list(fixed.enqueue) == [{"dense": 16}]
+    bad = {**raw, "targets": {"moment": {"params": [1]}}}
+    with pytest.raises(SpaceError, match=r"targets\.moment\.params: expected a mapping"):
+        resolve_targets(bad, {}, "s.yaml")
