@@ -206,7 +206,7 @@ python -m data_prep.card {store} {runs} --out data/{card_name}{png_arg}
 ```
 `magvox generate --from {runs}/<composite>/<configuration>/magvox_run.json` reproduces any
 single run from its recorded parameters. The run records (energies, per-site moments, parameters,
-GPAW logs, structures) are in `data/campaign/`; the densities themselves are in the dataset.
+GPAW logs, structures) are in `{runs}/`; the densities themselves are in the dataset.
 
 ## Engine and parameters
 {params["engine_version"]}, parameters `{json.dumps(common)}`: spin-polarized,
