@@ -5,11 +5,14 @@ metrics, baselines, the artifacts the trainable put in its last checkpoint (filt
 model.pt, result.json; the filter pictures follow from a background thread, ``search.pictures``,
 or at the end of the search for short trials)
 and the status: completed, pruned (stopped by ASHA), failed (with the
-exception as reason). Infeasible configurations never reach Tune; ``search.feasible`` records them.
+exception as reason). A trial that Tune started again after its worker died is tagged with the
+number of restarts and the last one's cause. Infeasible configurations never reach Tune;
+``search.feasible`` records them.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -101,6 +104,13 @@ class MlflowTrialCallback(Callback):
         tracking.finish_run(self.mlf, run_id, status, last.get("reason"), final,
                             int(last.get("epoch", 0)))
 
+    def on_trial_recover(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
+        """The trial's worker or node died; Tune starts it again from its last checkpoint."""
+        restarts = int(getattr(trial.run_metadata, "num_failures", 1))
+        tracking.log_metrics(self.mlf, self.run_id(trial), {}, 0, {
+            tracking.RESTARTS_TAG: str(restarts),
+            tracking.RESTART_REASON_TAG: error_reason(trial)[:5000]})
+
     def on_trial_error(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
         tracking.finish_run(self.mlf, self.run_id(trial), "failed", error_reason(trial))
 
@@ -121,6 +131,19 @@ def error_reason(trial: Any) -> str:
     """The last lines of the trial's error file (the exception), or a generic message."""
     path = trial.error_file
     if path and Path(path).is_file():
-        lines = [line for line in Path(path).read_text().splitlines() if line.strip()]
-        return "\n".join(lines[-3:])
+        return exception_lines(Path(path).read_text())
     return "trial failed (no error file)"
+
+
+EXCEPTION_LINE = re.compile(r"^[\w.]+(Error|Exception|Exit|Interrupt)\b")
+
+
+def exception_lines(text: str) -> str:
+    """The last exception line of a Tune error file, with its last unindented line of detail
+    (Ray's ActorDiedError says why the worker died there); else the last three lines."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    starts = [i for i, line in enumerate(lines) if EXCEPTION_LINE.match(line)]
+    if not starts:
+        return "\n".join(lines[-3:])
+    detail = [line for line in lines[starts[-1] + 1:] if not line[0].isspace()]
+    return "\n".join([lines[starts[-1]], *detail[-1:]])

@@ -15,6 +15,7 @@ from typing import Any
 from ray.tune.search import Searcher
 
 from search import tracking
+from search.callbacks import STATUS_KEY
 
 
 class FeasibleSearch(Searcher):
@@ -72,6 +73,8 @@ class FeasibleSearch(Searcher):
     def on_trial_complete(self, trial_id: str, result: dict | None = None,
                           error: bool = False) -> None:
         inner_id = self.alias.get(trial_id, trial_id)
+        if result and result.get(STATUS_KEY) == "failed":  # raised in the trainable: FAIL
+            result, error = None, True
         self.searcher.on_trial_complete(inner_id, result=result, error=error)
 
     def get_state(self) -> dict:

@@ -31,8 +31,14 @@ os.environ.setdefault("TUNE_GLOBAL_CHECKPOINT_S", EXPERIMENT_SAVE_S)
 # ResultGrid reads it), not the CSV and TensorBoard copies (new_tuner adds the JSON logger).
 os.environ.setdefault("TUNE_DISABLE_AUTO_CALLBACK_LOGGERS", "1")
 os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "0")
+# A trial that fails or is infeasible ends with a row that has no metric (search.trainable);
+# ASHA and the searcher skip such rows, Tune's strict check would fail the whole search on one.
+os.environ.setdefault("TUNE_DISABLE_STRICT_METRIC_CHECKING", "1")
 
-
+# How often Tune starts a trial again from its last checkpoint after its worker or node died
+# (search.trainable: a trial that raises is not retried). A requeued Slurm job kills the workers
+# with the driver, and the driver may see the trial fail first and save it so.
+MAX_FAILURES = 3
 
 
 class FeasibilityCheck:
@@ -122,7 +128,7 @@ def new_tuner(record: SearchRecord, paths: SearchPaths, dataset: Any,
         name=TUNE_NAME, storage_path=str(paths.folder),
         callbacks=[MlflowTrialCallback(record.tracking_uri, record.experiment_id,
                                        record.parent_run_id), JsonLoggerCallback()],
-        failure_config=tune.FailureConfig(max_failures=0),
+        failure_config=tune.FailureConfig(max_failures=MAX_FAILURES),
         # keep only a trial's latest checkpoint; each one forces an experiment-state save
         checkpoint_config=tune.CheckpointConfig(num_to_keep=1),
         verbose=1,

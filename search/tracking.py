@@ -20,6 +20,8 @@ TRIAL_TAG = "magvox.trial_id"
 STATUS_TAG = "magvox.status"
 REASON_TAG = "magvox.reason"
 NODE_TAG = "magvox.node"  # the Slurm node (or host) and Ray node a trial ran on
+RESTARTS_TAG = "magvox.restarts"  # times Tune started the trial again after its worker died
+RESTART_REASON_TAG = "magvox.restart_reason"  # what ended the last attempt
 SKIP_METRICS = {"epoch", "training_iteration", "timestamp", "pid", "done", "time_this_iter_s",
                 "time_total_s", "time_since_restore", "iterations_since_restore",
                 "checkpoint_dir_name"}

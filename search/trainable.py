@@ -5,6 +5,13 @@ each epoch's metrics to Tune with models' per-epoch checkpoint (so ASHA can stop
 between epochs and a trial interrupted by a crash resumes at its next epoch), and at the end
 reports the final metrics, baselines and a checkpoint folder holding the trial's artifacts
 (first-layer filters as .npy and pictures, model weights, result.json) for the MLflow callback.
+
+Two kinds of failure, kept apart. A trial that raises (its own fault: a bug, a configuration that
+only the data can refuse, no CUDA where Ray gave it a GPU) reports a final row with status
+``failed`` and the reason; it is recorded and not tried again. A trial whose worker process or
+node dies (the allocation ends, a node is lost, the OOM killer) is a Tune error, and Tune starts
+it again from its last checkpoint (``runner.MAX_FAILURES``): Slurm kills the workers of a requeued
+job as it kills the driver, and a trial that the dying driver saw fail must resume, not be lost.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ import os
 import socket
 import tempfile
 import time
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -45,11 +53,12 @@ def train(config: dict[str, Any], *, space: dict[str, Any], dataset: Any,
     # Ray shows the trial only the GPUs (or GPU fraction) it reserved: train there if any
     device = "cuda" if ray.get_gpu_ids() else "cpu"
     if device == "cuda" and not torch.cuda.is_available():  # fail now, not hang or run on CPU
-        raise RuntimeError(
+        tune.report({"epoch": 0, STATUS_KEY: "failed", "reason": (
             f"node {node}: Ray gave this trial GPU {ray.get_gpu_ids()} but CUDA is not usable "
             f"here (torch {torch.__version__}, CUDA_VISIBLE_DEVICES="
             f"{os.environ.get('CUDA_VISIBLE_DEVICES')!r}); give trials no GPUs "
-            "(settings.gpus_per_trial: 0) or install a CUDA build of torch on the node")
+            "(settings.gpus_per_trial: 0) or install a CUDA build of torch on the node")})
+        return
     fields = trial_dict(space_from_dict(space), config)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="magvox-ckpt-") as ckpt:
@@ -74,9 +83,21 @@ def train(config: dict[str, Any], *, space: dict[str, Any], dataset: Any,
         except ConfigError as exc:  # a check that needs the data itself
             tune.report({"epoch": 0, STATUS_KEY: "infeasible", "reason": str(exc)})
             return
+        except Exception as exc:  # the trial's own failure: recorded, not retried (module doc)
+            traceback.print_exc()  # the whole traceback in the worker's log
+            tune.report({"epoch": 0, STATUS_KEY: "failed", "reason": failure_reason(exc, node)})
+            return
         folder = Path(ckpt)
         final = write_trial_files(folder, fields, result, time.perf_counter() - started)
         tune.report({**final, NODE_KEY: node}, checkpoint=tune.Checkpoint.from_directory(ckpt))
+
+
+def failure_reason(exc: BaseException, node: str) -> str:
+    """Why a trial failed, in a few lines: where it ran, the innermost frame, the exception."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f"{frames[-1].filename}:{frames[-1].lineno} in {frames[-1].name}" if frames else ""
+    exception = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+    return "\n".join(line for line in (f"node {node}", where, exception) if line)
 
 
 def node_name() -> str:

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 
 from search import tracking
-from search.callbacks import MlflowTrialCallback
+from search.callbacks import STATUS_KEY, MlflowTrialCallback
 
 
 @dataclass
@@ -109,3 +110,38 @@ def test_pictures_live_for_long_trials_and_at_the_end_for_short_ones(tmp_path: P
                                  "experiment_id": cb.experiment_id, "parent_run_id": parent})
     assert draw_missing(record) == 1
     assert pngs(runs["short"]) == ["filters/filter_0.png"]
+
+
+ACTOR_DIED = """Failure # 1 (occurred at 2026-12-02_01-07-32)
+ray::ImplicitFunc.train() (pid=6944, ip=192.0.2.2)
+ray.exceptions.ActorDiedError: The actor died unexpectedly before finishing this task.
+\tclass_name: ImplicitFunc
+\tpid: 6944
+The actor is dead because its worker process has died. Worker exit type: SYSTEM_ERROR
+"""
+
+
+def test_a_trial_that_raised_and_one_whose_worker_died(tmp_path: Path) -> None:
+    """The trainable's own failure ends the run FAILED with its reason; a worker that died
+    leaves the run open, tagged with the restart and its cause."""
+    cb, mlf, _ = setup(tmp_path)
+    raised, lost = FakeTrial("r"), FakeTrial("l")
+    for trial in (raised, lost):
+        cb.on_trial_start(0, [], trial)
+    raised.last_result = {STATUS_KEY: "failed", "epoch": 0,
+                          "reason": "node n1\nmodels/train.py:10 in fit\nValueError: bad"}
+    cb.on_trial_complete(0, [], raised)
+    err = tmp_path / "error.txt"
+    err.write_text(ACTOR_DIED)
+    lost.error_file = str(err)
+    lost.run_metadata = SimpleNamespace(num_failures=1)
+    cb.on_trial_recover(0, [], lost)
+
+    run_r = mlf.get_run(cb.run_id(raised))
+    assert run_r.info.status == "FAILED" and run_r.data.tags[tracking.STATUS_TAG] == "failed"
+    assert run_r.data.tags[tracking.REASON_TAG].endswith("ValueError: bad")
+    run_l = mlf.get_run(cb.run_id(lost))
+    assert run_l.info.status == "RUNNING" and run_l.data.tags[tracking.RESTARTS_TAG] == "1"
+    assert run_l.data.tags[tracking.RESTART_REASON_TAG] == (
+        "ray.exceptions.ActorDiedError: The actor died unexpectedly before finishing this task."
+        "\nThe actor is dead because its worker process has died. Worker exit type: SYSTEM_ERROR")

@@ -42,6 +42,17 @@ def test_infeasible_draws_are_recorded_and_skipped() -> None:
     assert again.alias == {"t1": "t1-draw2"} and again.rejected == 2
 
 
+def test_a_trial_that_raised_is_told_to_optuna_as_failed() -> None:
+    from search.callbacks import STATUS_KEY
+
+    inner = Counting()
+    search = FeasibleSearch(inner, lambda c: None, lambda *a: None)
+    search.suggest("a"), search.suggest("b")
+    search.on_trial_complete("a", {STATUS_KEY: "failed", "reason": "ValueError: x"})
+    search.on_trial_complete("b", {STATUS_KEY: "completed", "m": 0.5})
+    assert inner.failed == ["a-draw0"] and inner.done == ["b-draw1"]
+
+
 def test_too_many_infeasible_draws_raise_with_advice() -> None:
     search = FeasibleSearch(Counting(), lambda c: "no", lambda *a: None, max_tries=5)
     try:
