@@ -21,6 +21,7 @@ from typing import Any
 from search import service, slurm
 from search.bench import (
     CONFIGS,
+    IN_TRIAL,
     _fixed_space,
     bare_trial_s,
     machine,
@@ -74,7 +75,7 @@ def markdown(results: dict[str, dict], cluster_yaml: str, dataset: str, at_start
         f"{spec.nodes} nodes x {spec.cpus_per_node} CPUs, partition {spec.partition}; dataset "
         f"`{dataset}`. Submit to first trial = from sbatch to the first trial's start. Overhead ="
         " median interval between successive trial ends (identical trials, one at a time) minus "
-        "`run_trial` called directly on this machine.", "",
+        "`run_trial` called directly on this machine. " + IN_TRIAL, "",
         *overhead_table(results, "submit to first trial", "first_trial_s"),
     ]
     return "\n".join(lines) + "\n"

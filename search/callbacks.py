@@ -139,11 +139,15 @@ EXCEPTION_LINE = re.compile(r"^[\w.]+(Error|Exception|Exit|Interrupt)\b")
 
 
 def exception_lines(text: str) -> str:
-    """The last exception line of a Tune error file, with its last unindented line of detail
-    (Ray's ActorDiedError says why the worker died there); else the last three lines."""
+    """Two lines of a Tune error file: its last exception line with the last unindented line
+    after it, or (Ray's ActorDiedError has no exception line) the first and last unindented
+    lines below the ``Failure # N`` header: what died, and why."""
     lines = [line for line in text.splitlines() if line.strip()]
     starts = [i for i, line in enumerate(lines) if EXCEPTION_LINE.match(line)]
-    if not starts:
+    if starts:
+        detail = [line for line in lines[starts[-1] + 1:] if not line[0].isspace()]
+        return "\n".join([lines[starts[-1]], *detail[-1:]])
+    plain = [line for line in lines if not line[0].isspace() and not line.startswith("Failure #")]
+    if not plain:
         return "\n".join(lines[-3:])
-    detail = [line for line in lines[starts[-1] + 1:] if not line[0].isspace()]
-    return "\n".join([lines[starts[-1]], *detail[-1:]])
+    return "\n".join(dict.fromkeys([plain[0], plain[-1]]))

@@ -97,8 +97,9 @@ def test_a_trial_whose_worker_dies_is_started_again_not_failed(tmp_path: Path) -
     from test_search_support import TINY_SPACE
 
     data = write_tiny_dataset(tmp_path / "tiny.zarr")
+    # grace past the last epoch: ASHA stops neither trial, so both must end completed
     space = {**TINY_SPACE, "fixed": {**TINY_SPACE["fixed"], "epochs": 150},
-             "settings": {**TINY_SPACE["settings"], "grace_epochs": 150, "trials": 2}}
+             "settings": {**TINY_SPACE["settings"], "grace_epochs": 151, "trials": 2}}
     (tmp_path / "space.yaml").write_text(yaml.safe_dump(space))
     root, name = tmp_path / "s", "lostworker"
     log = tmp_path / "driver.log"

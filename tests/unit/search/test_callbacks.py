@@ -8,7 +8,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from search import tracking
-from search.callbacks import STATUS_KEY, MlflowTrialCallback
+from search.callbacks import STATUS_KEY, MlflowTrialCallback, exception_lines
 
 
 @dataclass
@@ -112,11 +112,12 @@ def test_pictures_live_for_long_trials_and_at_the_end_for_short_ones(tmp_path: P
     assert pngs(runs["short"]) == ["filters/filter_0.png"]
 
 
-ACTOR_DIED = """Failure # 1 (occurred at 2026-12-02_01-07-32)
-ray::ImplicitFunc.train() (pid=6944, ip=192.0.2.2)
-ray.exceptions.ActorDiedError: The actor died unexpectedly before finishing this task.
+ACTOR_DIED = """Failure # 1 (occurred at 2026-12-02_01-42-03)
+The actor died unexpectedly before finishing this task.
 \tclass_name: ImplicitFunc
-\tpid: 6944
+\tactor_id: 4ca91949628a6ff97e4e2c1601000000
+\tpid: 26056
+\tip: 192.0.2.2
 The actor is dead because its worker process has died. Worker exit type: SYSTEM_ERROR
 """
 
@@ -143,5 +144,7 @@ def test_a_trial_that_raised_and_one_whose_worker_died(tmp_path: Path) -> None:
     run_l = mlf.get_run(cb.run_id(lost))
     assert run_l.info.status == "RUNNING" and run_l.data.tags[tracking.RESTARTS_TAG] == "1"
     assert run_l.data.tags[tracking.RESTART_REASON_TAG] == (
-        "ray.exceptions.ActorDiedError: The actor died unexpectedly before finishing this task."
-        "\nThe actor is dead because its worker process has died. Worker exit type: SYSTEM_ERROR")
+        "The actor died unexpectedly before finishing this task.\n"
+        "The actor is dead because its worker process has died. Worker exit type: SYSTEM_ERROR")
+    assert exception_lines("Failure # 1\nTraceback (most recent call last):\n  File x\n"
+                           "ValueError: bad\n") == "ValueError: bad"
