@@ -16,6 +16,7 @@ from search.feasible import FeasibleSearch, MlflowInfeasibleRecorder
 from search.sampling import define_by_run, make_sampler, trial_dict
 from search.space import Space, space_from_dict
 from search.state import TUNE_NAME, SearchPaths, SearchRecord
+from search.tune_state import repair_missing_checkpoints
 
 # When Tune saves its experiment state (trial statuses, searcher), what a kill -9 of the driver
 # can lose: every trial checkpoint forces a save in the same controller step (num_to_keep=1 in
@@ -129,7 +130,8 @@ def new_tuner(record: SearchRecord, paths: SearchPaths, dataset: Any,
         callbacks=[MlflowTrialCallback(record.tracking_uri, record.experiment_id,
                                        record.parent_run_id), JsonLoggerCallback()],
         failure_config=tune.FailureConfig(max_failures=MAX_FAILURES),
-        # keep only a trial's latest checkpoint; each one forces an experiment-state save
+        # keep only a trial's latest checkpoint; each one forces an experiment-state save (a
+        # kill between the two leaves a state one checkpoint behind: search.tune_state)
         checkpoint_config=tune.CheckpointConfig(num_to_keep=1),
         verbose=1,
     )
@@ -141,6 +143,8 @@ def restore_tuner(record: SearchRecord, paths: SearchPaths, dataset: Any) -> Any
     """The interrupted Tuner: finished trials kept, unfinished ones resumed, errors kept."""
     from ray import tune
 
+    for line in repair_missing_checkpoints(Path(paths.tune_dir)):
+        print(f"magvox: {line}", flush=True)
     space = space_from_dict(record.space)
     return tune.Tuner.restore(str(paths.tune_dir), build_trainable(space, dataset),
                               resume_unfinished=True, resume_errored=False,
