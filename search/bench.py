@@ -40,9 +40,12 @@ CONFIGS = {  # label -> (TrialConfig fields of the identical trials, trials in t
 }
 
 
-IN_TRIAL = ("Of it in the trial process = the trainable's own wall time (its start to its final "
-            "report: per-epoch reports, checkpoints, artifact files) minus bare; the rest is "
-            "the final checkpoint's hand-over, the driver's MLflow writes and scheduling.")
+IN_TRIAL = ("Service cost = per trial in the search minus run_trial in the search (the median "
+            "time each trial spent inside `run_trial`, less its epochs' hand-over to Tune, in "
+            "the trial's own process): what Ray, Tune, the reports, checkpoints, artifact files "
+            "and MLflow add to a trial. The overhead against bare also holds the difference in "
+            "compute speed between the bench's process and the trial's, which on this shared "
+            "2-core VM varies by +-10% from run to run.")
 
 
 def _fixed_space(folder: Path, fields: dict[str, Any], target: str, trials: int) -> Path:
@@ -71,31 +74,38 @@ def bare_trial_s(dataset: Any, fields: dict[str, Any], repeats: int) -> float:
     return statistics.median(times)
 
 
-def trial_times(root: Path, name: str) -> list[tuple[float, float, float]]:
-    """(start, end, trial_wall_s) in s of the search's completed trial runs, in order of start:
-    the MLflow run's start and end (driver clock) and the trainable's own wall time (from its
-    start to its final report, in the trial's process)."""
+def trial_times(root: Path, name: str) -> list[tuple[float, float, float, float]]:
+    """(start, end, trial_wall_s, compute_s) in s of the search's completed trial runs, in order
+    of start: the MLflow run's start and end (driver clock), the trainable's own wall time (its
+    start to its final report) and the time inside ``run_trial`` less the epochs' hand-over to
+    Tune (the trial's compute, as the trial's process ran it)."""
     from search import report
     from search.state import SearchPaths, load_record
 
+    nan = float("nan")
     runs = report.trial_runs(load_record(SearchPaths(root, name)))
     return sorted((r.info.start_time / 1000, r.info.end_time / 1000,
-                   float(r.data.metrics.get("trial_wall_s", float("nan")))) for r in runs
+                   float(r.data.metrics.get("trial_wall_s", nan)),
+                   float(r.data.metrics.get("compute_s", nan))) for r in runs
                   if r.data.tags.get("magvox.status") == "completed")
 
 
-def steady_state(times: list[tuple[float, float, float]], bare: float) -> dict[str, float]:
-    """Per-trial figures from (start, end, trial_wall_s) run times: the median interval between
-    successive trial ends, the overhead against ``bare``, the part of it inside the trial's
-    process (median trial_wall_s - bare: reports, checkpoints, artifact files) and the median idle
-    gap between one trial's end and the next one's start (scheduling alone)."""
-    ends = [end for _, end, _ in times]
+def steady_state(times: list[tuple[float, float, float, float]],
+                 bare: float) -> dict[str, float]:
+    """Per-trial figures from ``trial_times``: the median interval between successive trial
+    ends; the overhead against ``bare`` (``run_trial`` in the bench's own process, at another
+    moment: it also holds any difference in compute speed between the two processes); the
+    service cost = that interval minus the median compute of the same trials in the search
+    (``run_trial`` as the trial's process ran it); and the median idle gap between one trial's
+    end and the next one's start (scheduling alone)."""
+    ends = [t[1] for t in times]
     per_trial = statistics.median(b - a for a, b in itertools.pairwise(ends))
     gap = statistics.median(b[0] - a[1] for a, b in itertools.pairwise(times))
-    in_trial = statistics.median(wall for _, _, wall in times) - bare
+    compute = statistics.median(t[3] for t in times)
     return {"bare_s": bare, "per_trial_s": per_trial, "overhead_s": per_trial - bare,
             "overhead_pct": 100 * (per_trial - bare) / bare, "gap_s": gap,
-            "in_trial_s": in_trial}
+            "compute_s": compute, "service_s": per_trial - compute,
+            "service_pct": 100 * (per_trial - compute) / compute}
 
 
 def overhead(dataset_path: str, root: Path, fields: dict[str, Any], target: str,
@@ -169,13 +179,14 @@ def machine() -> str:
 
 def overhead_table(ovs: dict[str, dict], last_column: str, key: str, unit: str = "s") -> list[str]:
     """Markdown rows of the overhead measurements (one per bench configuration)."""
-    lines = [f"| trial | bare run_trial | per trial in the search | overhead | of it in the "
-             f"trial process | idle between trials | {last_column} |",
-             "|---|---|---|---|---|---|---|"]
+    lines = [f"| trial | bare run_trial | run_trial in the search | per trial in the search | "
+             f"overhead against bare | service cost per trial | idle between trials | "
+             f"{last_column} |", "|---|---|---|---|---|---|---|---|"]
     for label, ov in ovs.items():
-        lines.append(f"| {label} | {ov['bare_s']:.2f} s | {ov['per_trial_s']:.2f} s | "
-                     f"{ov['overhead_s']:.2f} s = **{ov['overhead_pct']:.0f}%** | "
-                     f"{ov['in_trial_s']:.2f} s | {ov['gap_s']:.2f} s | {ov[key]:.1f} {unit} |")
+        lines.append(f"| {label} | {ov['bare_s']:.2f} s | {ov['compute_s']:.2f} s | "
+                     f"{ov['per_trial_s']:.2f} s | {ov['overhead_s']:.2f} s = "
+                     f"{ov['overhead_pct']:.0f}% | **{ov['service_s']:.2f} s** = "
+                     f"{ov['service_pct']:.0f}% | {ov['gap_s']:.2f} s | {ov[key]:.1f} {unit} |")
     return lines
 
 

@@ -24,7 +24,7 @@ from search.pictures import PictureQueue
 
 STATUS_KEY = "trial_status"
 NODE_KEY = "node"  # where the trial runs (search.trainable.node_name): MLflow tag magvox.node
-FINAL_PREFIXES = ("final_", "baseline_", "trial_wall_s", "train_s")
+FINAL_PREFIXES = ("final_", "baseline_", "trial_wall_s", "train_s", "compute_s", "report_s")
 # pictures of a trial at least this long are drawn while the search runs; shorter trials get theirs
 # at the end of the search (search.pictures.draw_missing): drawing them (~0.1 s of CPU per filter)
 # beside the next trial slowed a 2 s trial by 0.3-0.5 s on 2 cores, more than the whole service
