@@ -40,12 +40,13 @@ CONFIGS = {  # label -> (TrialConfig fields of the identical trials, trials in t
 }
 
 
-IN_TRIAL = ("Service cost = per trial in the search minus run_trial in the search (the median "
-            "time each trial spent inside `run_trial`, less its epochs' hand-over to Tune, in "
-            "the trial's own process): what Ray, Tune, the reports, checkpoints, artifact files "
-            "and MLflow add to a trial. The overhead against bare also holds the difference in "
-            "compute speed between the bench's process and the trial's, which on this shared "
-            "2-core VM varies by +-10% from run to run.")
+IN_TRIAL = ("Service cost = median over trials of (the interval ending with the trial) minus "
+            "(the trial's own time inside `run_trial`, less its epochs' hand-over to Tune, in "
+            "its own process; run_trial in the search is its median): what Ray, Tune, the "
+            "reports, checkpoints, artifact files and MLflow add to a trial. The overhead "
+            "against bare also holds the difference in compute speed between the bench's "
+            "process and the trial's, which on this shared 2-core VM varies by +-10% from run "
+            "to run.")
 
 
 def _fixed_space(folder: Path, fields: dict[str, Any], target: str, trials: int) -> Path:
@@ -95,17 +96,18 @@ def steady_state(times: list[tuple[float, float, float, float]],
     """Per-trial figures from ``trial_times``: the median interval between successive trial
     ends; the overhead against ``bare`` (``run_trial`` in the bench's own process, at another
     moment: it also holds any difference in compute speed between the two processes); the
-    service cost = that interval minus the median compute of the same trials in the search
-    (``run_trial`` as the trial's process ran it); and the median idle gap between one trial's
-    end and the next one's start (scheduling alone)."""
+    service cost = the median over trials of the interval that ends with a trial minus that
+    trial's own compute (``run_trial`` as its process ran it); and the median idle gap
+    between one trial's end and the next one's start (scheduling alone)."""
     ends = [t[1] for t in times]
     per_trial = statistics.median(b - a for a, b in itertools.pairwise(ends))
     gap = statistics.median(b[0] - a[1] for a, b in itertools.pairwise(times))
     compute = statistics.median(t[3] for t in times)
+    # paired per trial: the interval that ends with trial i less trial i's own compute
+    service = statistics.median(b[1] - a[1] - b[3] for a, b in itertools.pairwise(times))
     return {"bare_s": bare, "per_trial_s": per_trial, "overhead_s": per_trial - bare,
             "overhead_pct": 100 * (per_trial - bare) / bare, "gap_s": gap,
-            "compute_s": compute, "service_s": per_trial - compute,
-            "service_pct": 100 * (per_trial - compute) / compute}
+            "compute_s": compute, "service_s": service, "service_pct": 100 * service / compute}
 
 
 def overhead(dataset_path: str, root: Path, fields: dict[str, Any], target: str,
