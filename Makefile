@@ -2,7 +2,7 @@
 PY ?= python3
 export GPAW_SETUP_PATH ?= /usr/share/gpaw-setups
 
-.PHONY: setup main test lint dataset card campaign jcampaign jlabels settings settings-table
+.PHONY: setup main test lint dataset card campaign redo jcampaign jlabels settings settings-table
 
 setup:
 	bash .ci/setup.sh
@@ -29,6 +29,14 @@ PNG := $(if $(filter Te,$(X)),fm_moments.png,fm_moments_$(x).png)
 
 campaign:
 	magvox generate --out $(RUNS) --x $(X) --configs FM AFM-Neel --geometry covalent
+
+# Both runs of one composite again, with the setting named (a pair whose SCF did not converge at
+# the common settings; the card lists it under "Runs with other settings"), e.g.
+# make redo X=S COMPOSITE=CrFeGe2S6 A2=Fe B=GeGe SET=smearing_eV=0.1
+redo:
+	@[ -n "$(COMPOSITE)" ] && [ -n "$(A2)" ] && [ -n "$(B)" ] && [ -n "$(SET)" ] || { echo "usage: make redo X=S COMPOSITE=CrFeGe2S6 A2=Fe B=GeGe SET=smearing_eV=0.1"; exit 2; }
+	rm -rf $(RUNS)/$(COMPOSITE)/FM $(RUNS)/$(COMPOSITE)/AFM-Neel
+	magvox generate --out $(RUNS) --a2 $(A2) --b $(B) --x $(X) --configs FM AFM-Neel --geometry covalent --set $(SET)
 
 dataset:
 	magvox prep $(RUNS) --out data/cgt_$(x).zarr --native-only --workers 0 --quiet || [ $$? -eq 3 ]  # 3: failed runs listed in rejected.csv
