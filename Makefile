@@ -51,7 +51,7 @@ card:
 # stopped), with the geometry rule of the Table 1 datasets whose composites the J's label. `make jlabels` fits the J's (data/exchange_j.csv, failures with their reason) and
 # attaches them to the bundled datasets as labels J1_meV, J2_meV, J3_meV.
 jcampaign:
-	magvox generate --out data/campaign_j --a2 Cr --x S Se Te --cell rectangular --geometry covalent --configs FM AFM-Neel AFM-zigzag AFM-stripy
+	magvox generate --out data/campaign_j --a2 Cr --x Te Se S --cell rectangular --geometry covalent --configs FM AFM-Neel AFM-zigzag AFM-stripy
 
 jlabels:
 	$(PY) -m data_prep.exchange_labels data/campaign_j --out data/exchange_j.csv --into $(wildcard data/cgt_*.zarr)

@@ -41,9 +41,12 @@ LABELS = """\
 | `exchange_energy_eV` | E(AFM-Neel) - E(FM), eV per 10-atom cell (regression) | - |
 | `J1_meV`, `J2_meV`, `J3_meV` | exchange of the 1st-3rd A-A shells, meV (below) | - |
 
-If the Neel start relaxes back into the FM state (same moment within 0.1 uB and energy within
-1 meV), no AFM state is metastable and `ground_state` = 1 (`afm_collapsed` in the label table); two
-different states within 1 meV are left unlabelled (`<NA>`): the method cannot order them.
+If the FM and Neel starts end in one state (same moment within 0.1 uB and energy within 1 meV),
+no second magnetic state is metastable and `ground_state` = 1 (`afm_collapsed` in the label
+table): the A2 ion then holds no moment of its own that could order against Cr, only the small
+moment the Cr polarizes on it, whose sign follows the bonding rather than a spin order (the note
+gives the A1 and A2 site moments of that state, so it can be judged). Two different states within
+1 meV are left unlabelled (`<NA>`): the method cannot order them.
 
 `J1_meV`, `J2_meV`, `J3_meV` (regression; `data_prep.exchange`): the Heisenberg couplings of the
 first, second and third A-A shells, E = E0 - sum_<ij> J_n S_i.S_j with each pair counted once,
@@ -104,12 +107,31 @@ def _balance(labels: pd.DataFrame) -> str:
     return "\n".join(out)
 
 
-def _table(labels: pd.DataFrame) -> str:
+def _a_site_moments(records: pd.DataFrame, composite: str) -> str:
+    """'Cr +2.75, Ru -0.34 uB': the A1 and A2 site moments of a composite's FM run (the first
+    two sites of a run record), or '' when the record lacks them."""
+    if not len(records) or "site_moments_uB" not in records:
+        return ""
+    hit = records[(records["composite"] == composite) & (records["configuration"] == "FM")
+                  & (records["status"] == "ok")]  # fmt: skip
+    if not len(hit) or not isinstance(hit.iloc[0]["site_moments_uB"], list):
+        return ""
+    r = hit.iloc[0]
+    return ", ".join(f"{el} {m:+.2f}" for el, m in zip(r["symbols"][:2], r["site_moments_uB"][:2],
+                                                        strict=True)) + " uB"
+
+
+def _table(labels: pd.DataFrame, records: pd.DataFrame | None = None) -> str:
+    """The per-composite label table; a collapsed pair's note gives the one state's A moments."""
+    records = pd.DataFrame() if records is None else records
     out = ["| composite | M_FM (uB) | E_AFM - E_FM (meV) | ground_state | moment_class | note |",
            "|---|---|---|---|---|---|"]  # fmt: skip
     for r in labels.itertuples():
         dE = r.exchange_energy_eV * 1000 if pd.notna(r.exchange_energy_eV) else float("nan")
-        note = "Neel start relaxed to FM" if getattr(r, "afm_collapsed", False) else ""
+        note = ""
+        if getattr(r, "afm_collapsed", False):
+            sites = _a_site_moments(records, r.composite)
+            note = "FM and Neel starts end in one state" + (f" ({sites})" if sites else "")
         out.append(f"| {r.composite} | {r.moment_uB:.2f} | {dE:.0f} | {r.ground_state} | "
                    f"{r.moment_class} | {note} |")  # fmt: skip
     return "\n".join(out)
@@ -235,7 +257,7 @@ initial moments on the A sites only (Cr 3 uB, others by element, at least 1 uB).
 {_failures(records)}
 
 ## All composites
-{_table(labels)}
+{_table(labels, records)}
 """
     return text, png
 

@@ -9,8 +9,10 @@ J1_meV, J2_meV, J3_meV: Heisenberg couplings of the first three A-A shells (meV,
 ferromagnetic; ``data_prep.exchange``), from a separate rectangular-cell campaign's table
 (``data_prep.exchange_labels``); missing unless that table has the composite with status ok.
 
-When the Neel start converges back into the FM state (same moment within 0.1 uB, same energy within
-1 meV), no AFM state is metastable and ground_state is 1 (``afm_collapsed`` True). Two different
+When the FM and Neel starts converge into one state (same moment within 0.1 uB, same energy within
+1 meV), no AFM state is metastable and ground_state is 1 (``afm_collapsed`` True): A2 then keeps
+no moment of its own (in the bundled sets at most 0.34 uB, induced by Cr), so the one magnetic
+sublattice, Cr, is ferromagnetic whatever the sign of that induced moment. Two different
 states within 1 meV are degenerate at the method's precision: ground_state is missing.
 """
 

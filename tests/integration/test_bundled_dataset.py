@@ -92,6 +92,16 @@ def test_the_card_describes_the_committed_dataset(bundled_dataset, tmp_path):
     table = text.split("## All composites")[1]
     for composite in labels["composite"]:
         assert f"| {composite} |" in table
+    # a pair whose two starts ended in one state shows that state's A1 and A2 moments
+    collapsed = labels[labels["afm_collapsed"].fillna(False).astype(bool)]
+    assert len(collapsed)
+    for r in collapsed.itertuples():
+        row = next(line for line in table.splitlines() if line.startswith(f"| {r.composite} |"))
+        fm = next(x for x in records() if x["composite"] == r.composite
+                  and x["configuration"] == "FM")
+        a1, a2 = fm["sites"]["A1"], fm["sites"]["A2"]
+        assert (f"one state ({a1} {fm['site_moments_uB'][0]:+.2f}, "
+                f"{a2} {fm['site_moments_uB'][1]:+.2f} uB)") in row
     failed = [r for r in records() if r["status"] != "ok"]
     section = text.split("## Failed or unconverged runs")[1].split("##")[0]
     for r in failed:
