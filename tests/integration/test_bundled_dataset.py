@@ -140,8 +140,9 @@ def test_the_te_campaign_of_table_1_is_complete_and_labelled(bundled_dataset):
     assert labels["moment_class"].notna().all() and labels["moment_uB"].notna().all()
 
 
-# The chalcogens whose Table 1 campaign is finished (every composite has both runs; S follows).
-FINISHED_X = {"Te": ("campaign", "cgt_te.zarr"), "Se": ("campaign_se", "cgt_se.zarr")}
+# The chalcogens of Table 1, each campaign finished (every composite has both runs).
+FINISHED_X = {"Te": ("campaign", "cgt_te.zarr"), "Se": ("campaign_se", "cgt_se.zarr"),
+              "S": ("campaign_s", "cgt_s.zarr")}
 
 
 @pytest.mark.parametrize("x", sorted(FINISHED_X))
@@ -176,3 +177,21 @@ def test_each_finished_campaign_is_whole_and_its_store_matches_it(x: str) -> Non
     test = [c for c, held in json.loads((store / "holdout.json").read_text())["assigned"].items()
             if held]
     assert len(test) >= 10 and labels.loc[test, "moment_uB"].notna().all()
+
+
+def test_the_dataset_list_is_table_1_whole_with_a_test_split_over_every_x() -> None:
+    """data/cgt.yaml, the dataset a search and `magvox train` read: the 165 composites of Table 1
+    (3 X x 11 A2 x 5 B pairs), each with a sample, and test composites of every X."""
+    from collections import Counter
+
+    from data_prep.dataset import open_dataset
+    from data_prep.holdout import chalcogen
+    from data_prep.structures import table1
+
+    ds = open_dataset(REPO / "data" / "cgt.yaml")
+    wanted = {d.name for d in table1()}
+    assert len(wanted) == 165
+    assert set(ds.labels["composite"]) == wanted == set(ds.index["composite"])
+    per_x = Counter(chalcogen(c) for c in ds.test_composites)
+    assert set(per_x) == {"S", "Se", "Te"} and min(per_x.values()) >= 10, per_x
+    assert len(ds.labels) == 165  # one label row per composite: no composite in two stores

@@ -53,7 +53,7 @@ def test_bundled_datasets_record_their_split(bundled_dataset):
     assert set(labels.ground_state) == {0, 1} and set(labels.moment_class) == {0, 1}
     both = open_dataset(bundled_dataset.parent / "cgt.yaml")
     assert set(test) <= set(both.test_composites)
-    assert {chalcogen(c) for c in both.test_composites} == {"Te", "Se"}
+    assert {chalcogen(c) for c in both.test_composites} == {"Te", "Se", "S"}
 
 
 def test_a_broken_dataset_list_names_the_file(tmp_path):
@@ -71,7 +71,7 @@ def test_info_summarizes_the_multi_x_dataset_per_chalcogen(bundled_dataset):
 
     info = collect(bundled_dataset.parent / "cgt.yaml")
     per_x = info["per_x"]
-    assert set(per_x) == {"Te", "Se"} and per_x["Te"]["composites"] == 55
+    assert set(per_x) == {"Te", "Se", "S"} and per_x["Te"]["composites"] == 55
     assert sum(v["composites"] for v in per_x.values()) == info["composites"]
     assert sum(v["test_composites"] for v in per_x.values()) == info["test_composites"]
     assert per_x["Te"]["label_counts"]["ground_state"] == {"1": 46, "0": 9}
