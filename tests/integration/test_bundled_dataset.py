@@ -149,7 +149,8 @@ FINISHED_X = {"Te": ("campaign", "cgt_te.zarr"), "Se": ("campaign_se", "cgt_se.z
 def test_each_finished_campaign_is_whole_and_its_store_matches_it(x: str) -> None:
     """All 55 composites of Table 1 for X, FM and AFM-Neel each; every failed run is the store's
     rejected.csv (with its reason) and no label; every converged run is one sample; the store's
-    test split holds at least 10 composites, every one with a moment label."""
+    test split holds at least 10 composites with a moment label, and lacks one only where the
+    FM run failed."""
     import pandas as pd
 
     from data_prep.dataset import open_dataset
@@ -176,7 +177,11 @@ def test_each_finished_campaign_is_whole_and_its_store_matches_it(x: str) -> Non
         assert composite not in labels.index or pd.isna(labels.at[composite, "ground_state"])
     test = [c for c, held in json.loads((store / "holdout.json").read_text())["assigned"].items()
             if held]
-    assert len(test) >= 10 and labels.loc[test, "moment_uB"].notna().all()
+    assert len(test) >= 10
+    # a test composite lacks the moment label exactly when its FM run failed (listed above)
+    unlabelled = set(labels.loc[test][labels.loc[test, "moment_uB"].isna()].index)
+    assert unlabelled == {c for c in test if runs[(c, "FM")]["status"] != "ok"}
+    assert len(test) - len(unlabelled) >= 10
 
 
 def test_the_dataset_list_is_table_1_whole_with_a_test_split_over_every_x() -> None:
