@@ -16,7 +16,12 @@ from search.feasible import FeasibleSearch, MlflowInfeasibleRecorder
 from search.sampling import define_by_run, make_sampler, trial_dict
 from search.space import Space, space_from_dict
 from search.state import TUNE_NAME, SearchPaths, SearchRecord
-from search.tune_state import repair_missing_checkpoints
+from search.tune_state import (
+    LAST_GOOD,
+    StateSnapshot,
+    repair_cut_state,
+    repair_missing_checkpoints,
+)
 
 # When Tune saves its experiment state (trial statuses, searcher), what a kill -9 of the driver
 # can lose: every trial checkpoint forces a save in the same controller step (num_to_keep=1 in
@@ -128,7 +133,8 @@ def new_tuner(record: SearchRecord, paths: SearchPaths, dataset: Any,
     run_config = tune.RunConfig(
         name=TUNE_NAME, storage_path=str(paths.folder),
         callbacks=[MlflowTrialCallback(record.tracking_uri, record.experiment_id,
-                                       record.parent_run_id), JsonLoggerCallback()],
+                                       record.parent_run_id), JsonLoggerCallback(),
+                   StateSnapshot()],
         failure_config=tune.FailureConfig(max_failures=MAX_FAILURES),
         # keep only a trial's latest checkpoint; each one forces an experiment-state save (a
         # kill between the two leaves a state one checkpoint behind: search.tune_state)
@@ -143,7 +149,9 @@ def restore_tuner(record: SearchRecord, paths: SearchPaths, dataset: Any) -> Any
     """The interrupted Tuner: finished trials kept, unfinished ones resumed, errors kept."""
     from ray import tune
 
-    for line in repair_missing_checkpoints(Path(paths.tune_dir)):
+    tune_dir = Path(paths.tune_dir)
+    for line in [*repair_cut_state(tune_dir, tune_dir.parent / LAST_GOOD),
+                 *repair_missing_checkpoints(tune_dir)]:
         print(f"magvox: {line}", flush=True)
     space = space_from_dict(record.space)
     return tune.Tuner.restore(str(paths.tune_dir), build_trainable(space, dataset),

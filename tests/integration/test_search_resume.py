@@ -22,7 +22,8 @@ pytestmark = pytest.mark.slow
 TRIALS = 6
 
 
-def test_resume_after_kill_9_of_the_driver(tmp_path: Path) -> None:
+@pytest.mark.parametrize("cut", [False, True], ids=["state-whole", "state-cut-mid-write"])
+def test_resume_after_kill_9_of_the_driver(tmp_path: Path, cut: bool) -> None:
     data = write_tiny_dataset(tmp_path / "tiny.zarr")
     space = write_space(tmp_path / "space.yaml")
     root, name = tmp_path / "s", "killed"
@@ -36,8 +37,16 @@ def test_resume_after_kill_9_of_the_driver(tmp_path: Path) -> None:
     before = completed_trials(root, name)
     history = optuna_trials(root / name)
     assert len(before) < TRIALS, f"search finished before the kill:\n{log.read_text()[-2000:]}"
+    if cut:  # the kill fell in Tune's copy of its state files (seen in a scancel on Slurm)
+        state = next((root / name / "tune").glob("experiment_state-*.json"))
+        searcher = next((root / name / "tune").glob("searcher-state-*.pkl"))
+        state.write_bytes(b"")
+        searcher.write_bytes(searcher.read_bytes()[:20])
 
-    magvox("search", "resume", name, "--root", str(root), cwd=tmp_path, timeout=300)
+    out = magvox("search", "resume", name, "--root", str(root), cwd=tmp_path, timeout=300)
+
+    assert ("was cut off mid-write when the driver was killed; put back its last whole save"
+            in out.stdout) == cut, out.stdout[-3000:]
 
     after = completed_trials(root, name)
     assert len(after) == TRIALS

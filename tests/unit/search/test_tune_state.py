@@ -59,3 +59,61 @@ def test_a_moved_search_folder_is_repaired_under_its_new_path(tmp_path: Path) ->
     (new / "train_a_1" / "checkpoint_000001").mkdir(parents=True)
     assert len(repair_missing_checkpoints(new)) == 1
     assert (new / "train_a_1" / "checkpoint_000000").is_dir() and not old.exists()
+
+
+def write_session(folder: Path, session: str, trials: int) -> dict[str, bytes]:
+    """One Tune save set (experiment state, searcher, callbacks) of a driver session."""
+    import ray.cloudpickle as cloudpickle
+
+    folder.mkdir(parents=True, exist_ok=True)
+    files = {f"experiment_state-{session}.json": json.dumps({"trial_data": [], "n": trials}),
+             f"searcher-state-{session}.pkl": cloudpickle.dumps({"trials": trials}),
+             f"callback-states-{session}.pkl": cloudpickle.dumps([None])}
+    out = {}
+    for name, data in files.items():
+        data = data.encode() if isinstance(data, str) else data
+        (folder / name).write_bytes(data)
+        out[name] = data
+    return out
+
+
+def test_a_state_cut_mid_write_is_put_back_from_the_last_whole_save(tmp_path: Path) -> None:
+    from search.tune_state import repair_cut_state, state_files, write_snapshot
+
+    staging, tune = tmp_path / "staging", tmp_path / "search" / "tune"
+    tar = tmp_path / "search" / "tune-last-good.tar"
+    good = write_session(staging, "2026-12-02_08-00-00", trials=3)
+    write_snapshot(state_files(staging), tar)
+    newer = write_session(tune, "2026-12-02_08-00-00", trials=4)
+    assert repair_cut_state(tune, tar) == []  # whole files are left as they are
+    assert {f.name: f.read_bytes() for f in state_files(tune)} == newer
+    # the kill cut the copy: the JSON empty, the searcher pickle half written
+    state, searcher = (tune / n for n in sorted(newer) if not n.startswith("callback"))
+    state.write_bytes(b"")
+    searcher.write_bytes(newer[searcher.name][:10])
+
+    lines = repair_cut_state(tune, tar)
+
+    assert {f.name: f.read_bytes() for f in state_files(tune)} == good  # the whole set, as one
+    assert json.loads(state.read_text())["n"] == 3
+    assert len(lines) == 1 and "2026-12-02_08-00-00 was cut off mid-write" in lines[0]
+    assert not list(tune.glob(".*.tmp"))
+
+
+def test_a_cut_state_with_no_whole_copy_falls_back_to_the_session_before(tmp_path: Path) -> None:
+    from search.tune_state import newest_state, repair_cut_state
+
+    tune = tmp_path / "tune"
+    write_session(tune, "2026-12-02_08-00-00", trials=2)
+    write_session(tune, "2026-12-02_09-00-00", trials=5)
+    (tune / "experiment_state-2026-12-02_09-00-00.json").write_text('{"trial_data": [')
+
+    lines = repair_cut_state(tune, tmp_path / "tune-last-good.tar")  # no copy was kept
+
+    assert newest_state(tune).name == "experiment_state-2026-12-02_08-00-00.json"
+    assert sorted(p.name for p in tune.glob("*.cut")) == [
+        "callback-states-2026-12-02_09-00-00.pkl.cut",
+        "experiment_state-2026-12-02_09-00-00.json.cut",
+        "searcher-state-2026-12-02_09-00-00.pkl.cut"]
+    assert lines == ["search state of session 2026-12-02_09-00-00 was cut off mid-write and no "
+                     "whole copy was kept; set aside as *.cut, resuming from the session before"]
