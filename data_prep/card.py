@@ -252,7 +252,7 @@ initial moments on the A sites only (Cr 3 uB, others by element, at least 1 uB).
 {hist}
 ```
 
-{_settings_section(settings)}{exchange_section(exchange, set(xs.split()))}
+{_settings_section(settings)}{exchange_section(exchange, set(xs.split()), records)}
 ## Failed or unconverged runs
 {_failures(records)}
 

@@ -210,3 +210,23 @@ def test_card_section_orders_the_patterns_and_checks_the_literature(tmp_path):
     pd.DataFrame([_row("Cr2Si2Te6", "Te", TRUE_J)]).to_csv(csv, index=False)
     assert exchange_section(csv).strip().splitlines()[-1].endswith("disagrees.")
     assert exchange_section(tmp_path / "missing.csv") == ""
+
+
+def test_card_section_sets_the_j_cell_beside_the_table_1_cell(tmp_path):
+    """Neel - FM per Cr from the Table 1 records (2 Cr per hexagonal cell) beside the J cell's."""
+    from data_prep.exchange_card import exchange_section, table1_neel_minus_fm
+
+    csv = tmp_path / "exchange_j.csv"
+    pd.DataFrame([_row("Cr2Ge2Te6", "Te", TRUE_J)]).to_csv(csv, index=False)
+    records = pd.DataFrame([
+        {"composite": "Cr2Ge2Te6", "configuration": "FM", "status": "ok", "energy_eV": -10.0},
+        {"composite": "Cr2Ge2Te6", "configuration": "AFM-Neel", "status": "ok",
+         "energy_eV": -9.9},
+        {"composite": "CrVGe2Te6", "configuration": "FM", "status": "ok", "energy_eV": -9.0},
+        {"composite": "CrVGe2Te6", "configuration": "AFM-Neel", "status": "failed",
+         "energy_eV": None}])
+    assert table1_neel_minus_fm(records) == pytest.approx({"Cr2Ge2Te6": 50.0})  # meV per Cr
+    text = exchange_section(csv, {"Te"}, records)
+    row = next(line for line in text.splitlines() if line.startswith("| Cr2Ge2Te6"))
+    assert row.endswith("| ok | +50.0 |")
+    assert "the same sign for" in text and "(Cr2Ge2Te6)" in text
