@@ -28,7 +28,8 @@ class Samples:
     """Inputs and labels of one target, one sample per composite.
 
     Attributes:
-        spin: (S, Nx, Ny, Nz) float32, signed magnetization density m, uB/A^3.
+        spin: (S, Nx, Ny, Nz) float32, signed magnetization density m, uB/A^3; (S, K, Nx, Ny,
+            Nz) when the input is K configurations' densities of each composite (FM+AFM-Neel).
         y: (S,) int64 class (classification) or float64 value (moment uB, exchange eV/cell).
         composites: (S,) composite names, e.g. ``CrVGe2Te6`` (the split groups).
         sample_ids: (S,) dataset sample ids.
@@ -53,7 +54,7 @@ class Samples:
     @property
     def grid(self) -> tuple[int, int, int]:
         """(Nx, Ny, Nz) of the densities."""
-        return tuple(self.spin.shape[1:])  # type: ignore[return-value]
+        return tuple(self.spin.shape[-3:])  # type: ignore[return-value]
 
 
 def open_source(dataset: Any) -> Any:
@@ -93,34 +94,41 @@ def load_samples(
 ) -> Samples:
     """Read the input density (from ``configuration``) and the label of every composite.
 
-    The input always comes from the same configuration, so the label cannot be read off which
-    configuration a density came from. Composites without that run or without a label are dropped
-    (listed in ``Samples.dropped``).
+    The input always comes from the same configuration(s) for every composite, so the label
+    cannot be read off which configuration a density came from. ``configuration``: one name
+    (``FM``; spin (S, Nx, Ny, Nz)) or several joined by ``+`` (``FM+AFM-Neel``; spin (S, K, Nx,
+    Ny, Nz), the composite's densities in that order). Composites without every named run or
+    without a label are dropped (listed in ``Samples.dropped``).
     """
     ds = open_source(dataset)
     index = ds.index
     ids, comps, confs = (_column(index, n) for n in ("sample_id", "composite", "configuration"))
+    wanted = configuration.split("+")
     label, raw = _label_of(ds.labels, target, threshold_uB)
     dropped: dict[str, str] = {}
-    keep: list[tuple[str, str]] = []
+    keep: list[tuple[str, list[str]]] = []
+    by_run = {(comps[i], confs[i]): ids[i] for i in range(len(ids))}
     for comp in sorted(set(comps)):
-        rows = [i for i in range(len(ids)) if comps[i] == comp and confs[i] == configuration]
+        missing = [k for k in wanted if (comp, k) not in by_run]
         value = label.get(comp, float("nan"))
-        if not rows:
-            dropped[comp] = f"no {configuration} sample"
+        if missing:
+            dropped[comp] = f"no {' or '.join(missing)} sample"
         elif not np.isfinite(value):
             dropped[comp] = f"no {target} label"
         else:
-            keep.append((comp, ids[rows[0]]))
+            keep.append((comp, [by_run[(comp, k)] for k in wanted]))
     if not keep:
         raise ValueError(f"no composite has both a {configuration} density and a {target} label")
-    first = np.asarray(ds.spin(keep[0][1], grid="train"), dtype=np.float32)
-    spin = np.empty((len(keep), *first.shape), dtype=np.float32)  # filled in place: no copies
-    for i, (_, sid) in enumerate(keep):
-        spin[i] = first if i == 0 else ds.spin(sid, grid="train")
+    first = np.asarray(ds.spin(keep[0][1][0], grid="train"), dtype=np.float32)
+    shape = (len(keep), *first.shape) if len(wanted) == 1 else (len(keep), len(wanted),
+                                                                 *first.shape)
+    spin = np.empty(shape, dtype=np.float32)  # filled in place: no copies
+    for i, (_, runs) in enumerate(keep):
+        for j, sid in enumerate(runs):
+            (spin[i] if len(wanted) == 1 else spin[i, j])[...] = ds.spin(sid, grid="train")
     y = np.array([label[c] for c, _ in keep])
     y = y.astype(np.int64) if target in CLASS_MEANING else y.astype(np.float64)
-    comps, sids = [c for c, _ in keep], [s for _, s in keep]
+    comps, sids = [c for c, _ in keep], [runs[0] for _, runs in keep]
     volume, lattice = _geometry(index, sids)
     held_out = set(test_composites(ds))
     return Samples(spin, y, comps, sids, dropped, volume, lattice,
@@ -157,7 +165,7 @@ INPUT_UNITS = ("density", "voxel")
 
 
 def per_voxel(spin: np.ndarray, volume_A3: np.ndarray) -> np.ndarray:
-    """(S, Nx, Ny, Nz) densities in uB/A^3 -> uB per grid voxel, m * V_cell / N_grid, in place.
+    """(S, [K,] Nx, Ny, Nz) densities in uB/A^3 -> uB per grid voxel, m V_cell / N_grid, in place.
 
     The sum over a sample's grid is then its cell's moment in uB, whatever the cell's volume (the
     CHGCAR convention): with per-volume densities a network cannot tell a large cell's moment from
@@ -166,8 +174,8 @@ def per_voxel(spin: np.ndarray, volume_A3: np.ndarray) -> np.ndarray:
     volume = np.asarray(volume_A3, dtype=np.float64)
     if volume.shape != spin.shape[:1] or not np.all(np.isfinite(volume)):
         raise ValueError("input_units=voxel needs every sample's cell volume (index volume_A3)")
-    n_grid = float(np.prod(spin.shape[1:]))
-    spin *= (volume / n_grid).astype(np.float32)[:, None, None, None]
+    n_grid = float(np.prod(spin.shape[-3:]))
+    spin *= (volume / n_grid).astype(np.float32).reshape(-1, *[1] * (spin.ndim - 1))
     return spin
 
 
@@ -175,8 +183,12 @@ def to_channels(spin: np.ndarray, mode: str = "split") -> torch.Tensor:
     """(S, Nx, Ny, Nz) signed m -> (S, C, Nx, Ny, Nz) float32 tensor.
 
     ``split``: C = 2, (max(m, 0), max(-m, 0)) as in the original work; ``signed``: C = 1, m.
-    Tiling is the model's job (``MagNet.tile``), so the stored inputs stay at the native grid.
+    (S, K, Nx, Ny, Nz), K configurations per composite -> (S, K C, ...): each configuration's
+    C channels in turn. Tiling is the model's job (``MagNet.tile``), so the stored inputs stay at
+    the native grid.
     """
+    if spin.ndim == 5:
+        return torch.cat([to_channels(spin[:, k], mode) for k in range(spin.shape[1])], dim=1)
     m = torch.from_numpy(np.ascontiguousarray(spin, dtype=np.float32))
     if mode == "signed":
         return m[:, None].clone()  # (S, 1, Nx, Ny, Nz), not sharing the caller's array

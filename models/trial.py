@@ -58,7 +58,9 @@ class TrialConfig:
         augment: ``none`` (default), ``translate``, ``rotate`` or ``symmetry``: exact symmetry
             operations of the crystal applied to training inputs (models.augment). Turns off
             the cached first-layer spectra, so FFT trials cost more per epoch.
-        configuration: which DFT configuration's density is the input (FM by default).
+        configuration: which DFT configuration's density is the input (FM by default); several
+            joined by ``+`` (``FM+AFM-Neel``) give each composite's densities of all of them as
+            input channels, in that order (the channels of ``input_channels`` per configuration).
         optimizer, lr, momentum, weight_decay: ``sgd`` (momentum used) or ``adam``. The original
             used SGD with lr 100 on its unnormalised loss; start near 0.01-1 for anything new.
         lr_schedule: ``constant`` (default) or ``cosine``: lr * (1 + cos(pi e / epochs)) / 2 at
@@ -103,6 +105,11 @@ class TrialConfig:
         return TARGETS[self.target]
 
     @property
+    def configurations(self) -> tuple[str, ...]:
+        """The input's DFT configurations, in channel order (``FM+AFM-Neel`` -> two)."""
+        return tuple(self.configuration.split("+"))
+
+    @property
     def regresses(self) -> bool:
         """Whether the network has one output trained by MSE (regression targets, and
         moment_class with ``classify_by=moment``)."""
@@ -111,7 +118,8 @@ class TrialConfig:
     def model_config(self) -> ModelConfig:
         """The model with in_channels and num_outputs set from input_channels and target."""
         return self.model.replace(
-            in_channels=INPUT_CHANNELS.get(self.input_channels, self.model.in_channels),
+            in_channels=INPUT_CHANNELS.get(self.input_channels, self.model.in_channels)
+            * len(self.configurations),
             num_outputs=2 if TARGETS.get(self.target) == "class" and self.classify_by != "moment"
             else 1,
         )
@@ -165,6 +173,9 @@ def validate(config: TrialConfig, input_shape: tuple[int, ...]) -> None:
     _check("optimizer", c.optimizer in OPTIMIZERS, f"{c.optimizer!r} is not sgd or adam")
     _check("input_channels", c.input_channels in INPUT_CHANNELS,
            f"{c.input_channels!r} is not split or signed")
+    names = c.configurations
+    _check("configuration", all(names) and len(set(names)) == len(names),
+           f"{c.configuration!r}: configuration names joined by '+', each once (e.g. FM+AFM-Neel)")
     for name, choices in (("input_units", INPUT_UNITS), ("input_norm", INPUT_NORMS),
                           ("lr_schedule", LR_SCHEDULES),
                           ("class_weight", CLASS_WEIGHTS), ("augment", AUGMENTS),

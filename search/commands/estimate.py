@@ -51,11 +51,14 @@ def available_mb(gpu: bool) -> float | None:
 
 
 def bundled_samples(configuration: str) -> int:
-    """Samples of one DFT configuration in the bundled dataset (what a trial holds in memory)."""
+    """Composites of the bundled dataset with a density of every configuration in
+    ``configuration`` (``FM`` or ``FM+AFM-Neel``): the samples a trial holds in memory."""
     from data_prep.dataset import open_dataset
 
     index = open_dataset(BUNDLED_DATASET).index
-    return int((index["configuration"] == configuration).sum())
+    per = [set(index.loc[index["configuration"] == k, "composite"])
+           for k in configuration.split("+")]
+    return len(set.intersection(*per))
 
 
 def run(args: argparse.Namespace) -> int:

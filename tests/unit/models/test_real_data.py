@@ -21,3 +21,49 @@ def test_preset_trains_one_epoch_on_the_bundled_dataset(bundled_dataset, name):
     assert set(result.train_composites).isdisjoint(result.test_composites)
     assert len(result.test_composites) >= 10
     assert set(result.baselines) == {"majority", "composition"}
+
+
+def test_two_configurations_of_each_composite_as_input_channels(bundled_dataset):
+    """configuration=FM+AFM-Neel: each composite's FM and Neel densities side by side, each the
+    same array as read alone, each integrating (uB per voxel) to its own run's moment."""
+    import numpy as np
+
+    from data_prep.dataset import open_dataset
+    from models.data import load_samples, per_voxel, to_channels
+    from models.trial import TrialConfig
+
+    fm = load_samples(bundled_dataset, "ground_state", "FM")
+    both = load_samples(bundled_dataset, "ground_state", "FM+AFM-Neel")
+    assert both.spin.shape == (len(both.y), 2, *fm.grid) and len(both.y) >= 50
+    row = {c: i for i, c in enumerate(fm.composites)}
+    for i in (0, len(both.y) // 2, len(both.y) - 1):
+        assert np.array_equal(both.spin[i, 0], fm.spin[row[both.composites[i]]])
+    index = open_dataset(bundled_dataset).index.set_index(["composite", "configuration"])
+    per_voxel(both.spin, both.volume_A3)
+    sums = both.spin.sum(axis=(2, 3, 4), dtype=np.float64)  # (S, 2) uB per cell
+    reported = np.array([[index.loc[(c, k), "moment_uB"] for k in ("FM", "AFM-Neel")]
+                         for c in both.composites])
+    np.testing.assert_allclose(sums, reported, atol=0.02)
+    x = to_channels(both.spin[:2], "split")  # (2, 4, ...): FM up, FM down, Neel up, Neel down
+    assert x.shape == (2, 4, *fm.grid)
+    assert np.allclose((x[:, 2] - x[:, 3]).numpy(), both.spin[:2, 1])
+    config = TrialConfig.from_dict({"preset": "periodic-fast", "configuration": "FM+AFM-Neel"})
+    assert config.model_config().in_channels == 4
+
+
+@pytest.mark.slow
+def test_a_trial_reads_two_configurations_of_each_composite(bundled_dataset):
+    result = run_trial({"preset": "periodic-fast", "epochs": 1, "lr": 0.01, "folds": 0,
+                        "configuration": "FM+AFM-Neel"}, bundled_dataset)
+    assert math.isfinite(result.history[0]["train_loss"])
+    assert result.state_dict["input_scale"].shape == (4,)
+
+
+def test_configuration_names_are_checked():
+    from models.config import ConfigError
+    from models.trial import TrialConfig, validate
+
+    for bad in ("FM+FM", "FM+", ""):
+        with pytest.raises(ConfigError, match="configuration"):
+            validate(TrialConfig.from_dict({"preset": "periodic-fast", "configuration": bad}),
+                     (60, 60, 120))
