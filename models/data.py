@@ -107,7 +107,9 @@ def load_samples(
     label, raw = _label_of(ds.labels, target, threshold_uB)
     dropped: dict[str, str] = {}
     keep: list[tuple[str, list[str]]] = []
-    by_run = {(comps[i], confs[i]): ids[i] for i in range(len(ids))}
+    by_run: dict[tuple[str, str], str] = {}
+    for i in range(len(ids)):  # the first sample of a run, as before several configurations
+        by_run.setdefault((comps[i], confs[i]), ids[i])
     for comp in sorted(set(comps)):
         missing = [k for k in wanted if (comp, k) not in by_run]
         value = label.get(comp, float("nan"))
