@@ -38,8 +38,10 @@ def _moment(rows: pd.DataFrame, configuration: str) -> float:
     return float(reported.iloc[0]) if len(reported) else float(hit["moment_uB"].iloc[0])
 
 
-def _ground_state(e_fm: float, e_afm: float, m_fm: float, m_afm: float) -> tuple[object, bool]:
-    """(ground_state, afm_collapsed) following the module docstring's rules."""
+def ground_state_rule(e_fm: float, e_afm: float, m_fm: float,
+                      m_afm: float) -> tuple[object, bool]:
+    """(ground_state, afm_collapsed) from the FM and Neel energies (eV per cell) and moments (uB
+    per cell), following the module docstring's rules: 1 FM, 0 AFM, <NA> missing or degenerate."""
     if np.isnan(e_fm) or np.isnan(e_afm):
         return pd.NA, False
     if abs(e_afm - e_fm) >= DEGENERATE_EV:
@@ -59,7 +61,7 @@ def _label_row(composite: str, rows: pd.DataFrame, threshold_uB: float) -> dict:
     e_fm = _energy(rows, "FM")
     e_afm = _energy(rows, "AFM-Neel")
     afm_conf = None if np.isnan(e_afm) else "AFM-Neel"
-    ground, collapsed = _ground_state(e_fm, e_afm, moment, _moment(rows, "AFM-Neel"))
+    ground, collapsed = ground_state_rule(e_fm, e_afm, moment, _moment(rows, "AFM-Neel"))
     return {
         "composite": composite,
         "ground_state": ground,

@@ -9,8 +9,9 @@ setting is a campaign folder of the same composites (``make settings``): ``basel
 runs (LCAO dzp, prototype geometry), ``relaxed`` both configurations at the geometry relaxed in FM
 (``--relax``: the relaxation runs, for their step counts and residual forces), ``pw`` plane waves
 at the prototype geometry. Energies are eV per 10-atom cell; the difference is in meV per cell,
-positive = FM lower (``ground_state`` 1). A run that failed or did not converge shows its status
-and never enters a difference.
+positive = FM lower. Which state is lower follows the ``ground_state`` label's own rule, so a
+difference within 1 meV is no order, and a change is counted only where the label would change.
+A run that failed or did not converge shows its status and never enters a difference.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ import json
 from pathlib import Path
 
 import pandas as pd
+
+from data_prep.labels import ground_state_rule
 
 SETTINGS = ("baseline", "relaxed", "pw")
 DESCRIPTION = {
@@ -43,6 +46,17 @@ def _cell(rec: dict | None) -> str:
     return "ok" if rec.get("status") == "ok" else str(rec.get("status"))
 
 
+def order(fm: dict, afm: dict) -> str:
+    """Which state is lower, by the ``ground_state`` label's own rule (``data_prep.labels``):
+    ``FM``, ``Neel``, ``one state`` (both starts converged into the FM state: ground_state 1) or
+    ``degenerate`` (two states within 1 meV per cell: no label)."""
+    ground, collapsed = ground_state_rule(fm["energy_eV"], afm["energy_eV"], fm["moment_uB"],
+                                          afm["moment_uB"])
+    if collapsed:
+        return "one state"
+    return "degenerate" if pd.isna(ground) else ("FM" if ground == 1 else "Neel")
+
+
 def compare(folders: dict[str, Path | None], composites: list[str],
             relax: Path | None = None) -> pd.DataFrame:
     """One row per (composite, setting): energies (eV), E_AFM - E_FM (meV per cell), moments
@@ -61,6 +75,7 @@ def compare(folders: dict[str, Path | None], composites: list[str],
                 row.update(E_AFM_eV=afm["energy_eV"], M_AFM_uB=afm["moment_uB"])
             if row["FM"] == row["AFM-Neel"] == "ok":
                 row["dE_meV"] = 1000 * (afm["energy_eV"] - fm["energy_eV"])
+                row["lower"] = order(fm, afm)
             if setting == "relaxed":
                 rel = _record(relax, comp, "FM")
                 if rel is not None and rel.get("status") == "ok":
@@ -83,7 +98,7 @@ def markdown(table: pd.DataFrame) -> str:
               "M Neel, uB | runs (FM, Neel) | FM relaxation |", "|---|---|---|---|---|---|---|---|"]
     for _, r in table.iterrows():
         d = r.get("dE_meV")
-        lower = "-" if d is None or pd.isna(d) else ("FM" if d > 0 else "Neel")
+        lower = r.get("lower") if isinstance(r.get("lower"), str) else "-"
         relax = "-"
         if r["setting"] == "relaxed" and not pd.isna(r.get("relax_steps", float("nan"))):
             done = "converged" if r.get("relax_converged") else "step limit"
@@ -97,21 +112,23 @@ def markdown(table: pd.DataFrame) -> str:
 
 
 def verdict(table: pd.DataFrame) -> str:
-    """Which setting flips the order against the baseline, for how many composites with all
-    three energies differences at hand."""
-    if "dE_meV" not in table:
+    """Which setting changes the ``ground_state`` label against the baseline (FM, Neel, or none
+    when degenerate), for the composites with both energies under both settings."""
+    if "lower" not in table:
         return "No composite has both energies under any setting yet."
-    wide = table.pivot(index="composite", columns="setting", values="dE_meV")
+    label = {"FM": "FM", "one state": "FM", "Neel": "Neel", "degenerate": "none"}
+    wide = table.pivot(index="composite", columns="setting", values="lower").replace(label)
     out = []
     for setting in ("relaxed", "pw"):
         if setting not in wide or "baseline" not in wide:
             out.append(f"`{setting}`: no composite computed yet.")
             continue
         both = wide[["baseline", setting]].dropna()
-        flips = both[(both["baseline"] > 0) != (both[setting] > 0)]
-        names = ", ".join(flips.index) or "none"
+        flips = both[both["baseline"] != both[setting]]
+        pairs = zip(flips.index, flips["baseline"], flips[setting], strict=True)
+        names = ", ".join(f"{c}: {b} -> {s}" for c, b, s in pairs) or "none"
         out.append(f"`{setting}` against `baseline`: {len(both)} composites with both "
-                   f"differences, the order flips for {len(flips)} ({names}).")
+                   f"differences, the ground_state label changes for {len(flips)} ({names}).")
     return " ".join(out)
 
 

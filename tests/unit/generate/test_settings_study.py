@@ -20,9 +20,15 @@ def run(root: Path, comp: str, conf: str, status: str = "ok", energy: float = 0.
 
 def test_differences_flips_and_failures(tmp_path: Path) -> None:
     base, relaxed, relax, pw = (tmp_path / n for n in ("base", "relaxed", "relax", "pw"))
-    for comp, fm, afm in (("A", -10.0, -9.95), ("B", -20.0, -19.99)):
+    for comp, fm, afm in (("A", -10.0, -9.95), ("B", -20.0, -19.99), ("C", -5.0, -4.99)):
         run(base, comp, "FM", energy=fm)
         run(base, comp, "AFM-Neel", energy=afm)
+    # C: plane waves bring two different states within 1 meV (no label); the relaxed Neel start
+    # converges into the FM state (same energy and moment: label FM, as at the baseline)
+    run(pw, "C", "FM", energy=-7.0)
+    run(pw, "C", "AFM-Neel", energy=-7.0004)
+    run(relaxed, "C", "FM", energy=-6.0)
+    run(relaxed, "C", "AFM-Neel", energy=-6.0002, moment_uB=5.03)
     run(relaxed, "A", "FM", energy=-11.0)
     run(relaxed, "A", "AFM-Neel", energy=-11.02)  # Neel lower after relaxing: a flip
     run(relax, "A", "FM", relax_steps_taken=12, relax_converged=True, max_force_eV_per_A=0.04)
@@ -30,7 +36,7 @@ def test_differences_flips_and_failures(tmp_path: Path) -> None:
     run(relaxed, "B", "AFM-Neel", status="unconverged")
     run(pw, "A", "FM", energy=-30.0)
     run(pw, "A", "AFM-Neel", energy=-29.9)
-    table = compare({"baseline": base, "relaxed": relaxed, "pw": pw}, ["A", "B"], relax)
+    table = compare({"baseline": base, "relaxed": relaxed, "pw": pw}, ["A", "B", "C"], relax)
     by = table.set_index(["composite", "setting"])
     assert abs(by.loc[("A", "baseline"), "dE_meV"] - 50.0) < 1e-6
     assert abs(by.loc[("A", "relaxed"), "dE_meV"] + 20.0) < 1e-6
@@ -39,7 +45,9 @@ def test_differences_flips_and_failures(tmp_path: Path) -> None:
     text = markdown(table)
     assert "| A | relaxed | -20.0 | Neel |" in text
     assert "12 steps, converged, max force 0.040 eV/A" in text
-    assert "`relaxed` against `baseline`: 1 composites with both differences, the order flips " \
-           "for 1 (A)" in text
-    assert "`pw` against `baseline`: 1 composites with both differences, the order flips for 0" \
-        in text
+    assert "| C | pw | -0.4 | degenerate |" in text
+    assert "| C | relaxed | -0.2 | one state |" in text
+    assert "`relaxed` against `baseline`: 2 composites with both differences, the ground_state " \
+           "label changes for 1 (A: FM -> Neel)" in text
+    assert "`pw` against `baseline`: 2 composites with both differences, the ground_state label " \
+           "changes for 1 (C: FM -> none)" in text
