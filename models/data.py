@@ -120,7 +120,10 @@ def load_samples(
         else:
             keep.append((comp, [by_run[(comp, k)] for k in wanted]))
     if not keep:
-        raise ValueError(f"no composite has both a {configuration} density and a {target} label")
+        reasons = pd.Series(list(dropped.values())).value_counts()
+        why = ", ".join(f"{n} composites: {r}" for r, n in reasons.items())
+        raise ValueError(f"no composite has both a {configuration} density and a {target} label "
+                         f"({why})")
     first = np.asarray(ds.spin(keep[0][1][0], grid="train"), dtype=np.float32)
     shape = (len(keep), *first.shape) if len(wanted) == 1 else (len(keep), len(wanted),
                                                                  *first.shape)

@@ -69,9 +69,10 @@ def load_shared(path: str | Path, configurations: Iterable[str] = ("FM",)) -> Sh
 
 
 def configurations_of(space: dict) -> list[str]:
-    """DFT configurations whose densities a space's trials read (``configuration`` field)."""
+    """DFT configurations whose densities a space's trials read (``configuration`` field; a value
+    such as ``FM+AFM-Neel`` reads each named run), each once, in order of first mention."""
     fixed = space.get("fixed", {})
     param = space.get("params", {}).get("configuration")
-    if param:
-        return [str(c) for c in param["choices"]]
-    return [str(fixed.get("configuration", "FM"))]
+    values = param["choices"] if param else [fixed.get("configuration", "FM")]
+    names = [name for value in values for name in str(value).split("+")]
+    return list(dict.fromkeys(names))
