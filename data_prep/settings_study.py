@@ -118,6 +118,7 @@ def verdict(table: pd.DataFrame) -> str:
         return "No composite has both energies under any setting yet."
     label = {"FM": "FM", "one state": "FM", "Neel": "Neel", "degenerate": "none"}
     wide = table.pivot(index="composite", columns="setting", values="lower").replace(label)
+    energies = table.pivot(index="composite", columns="setting", values="dE_meV")
     out = []
     for setting in ("relaxed", "pw"):
         if setting not in wide or "baseline" not in wide:
@@ -129,6 +130,11 @@ def verdict(table: pd.DataFrame) -> str:
         names = ", ".join(f"{c}: {b} -> {s}" for c, b, s in pairs) or "none"
         out.append(f"`{setting}` against `baseline`: {len(both)} composites with both "
                    f"differences, the ground_state label changes for {len(flips)} ({names}).")
+        shift = (energies[setting] - energies["baseline"]).dropna() if setting in energies \
+            else pd.Series(dtype=float)
+        if len(shift):
+            out.append(f"It moves E(Neel) - E(FM) by {shift.min():+.1f} to {shift.max():+.1f} "
+                       f"meV/cell (mean {shift.mean():+.1f}; negative = towards Neel).")
     return " ".join(out)
 
 

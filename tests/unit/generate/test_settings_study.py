@@ -51,3 +51,7 @@ def test_differences_flips_and_failures(tmp_path: Path) -> None:
            "label changes for 1 (A: FM -> Neel)" in text
     assert "`pw` against `baseline`: 2 composites with both differences, the ground_state label " \
            "changes for 1 (C: FM -> none)" in text
+    # relaxed: A 50 -> -20, C 10 -> -0.2 meV; pw: A 50 -> 100, C 10 -> -0.4 meV
+    assert "It moves E(Neel) - E(FM) by -70.0 to -10.2 meV/cell (mean -40.1; negative = " \
+           "towards Neel)" in text
+    assert "by -10.4 to +50.0 meV/cell (mean +19.8" in text
