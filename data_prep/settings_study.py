@@ -11,7 +11,8 @@ runs (LCAO dzp, prototype geometry), ``relaxed`` both configurations at the geom
 at the prototype geometry. Energies are eV per 10-atom cell; the difference is in meV per cell,
 positive = FM lower. Which state is lower follows the ``ground_state`` label's own rule, so a
 difference within 1 meV is no order, and a change is counted only where the label would change.
-A run that failed or did not converge shows its status and never enters a difference.
+A run that failed or did not converge shows its status and never enters a difference; a pair
+redone with an SCF aid (a gentler mixer, wider smearing) names it beside its runs.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from data_prep.gpaw_engine import GpawParameters
 from data_prep.labels import ground_state_rule
 
 SETTINGS = ("baseline", "relaxed", "pw")
@@ -46,6 +48,24 @@ def _cell(rec: dict | None) -> str:
     return "ok" if rec.get("status") == "ok" else str(rec.get("status"))
 
 
+#: SCF aids a pair may be redone with when it does not converge at the common settings; the
+#: table names them beside the runs, so a difference computed with one is never mistaken.
+SCF_AIDS = ("mixer_beta", "smearing_eV", "maxiter")
+
+
+def scf_aids(*records: dict | None) -> str:
+    """The SCF aids the records share that differ from the GPAW defaults, e.g.
+    ``mixer_beta=0.05``; '' when none (records without parameters count as defaults)."""
+    default = GpawParameters()
+    seen: dict[str, object] = {}
+    for rec in records:
+        params = (rec or {}).get("parameters") or {}
+        for key in SCF_AIDS:
+            if key in params and params[key] != getattr(default, key):
+                seen[key] = params[key]
+    return ", ".join(f"{k}={v}" for k, v in seen.items())
+
+
 def order(fm: dict, afm: dict) -> str:
     """Which state is lower, by the ``ground_state`` label's own rule (``data_prep.labels``):
     ``FM``, ``Neel``, ``one state`` (both starts converged into the FM state: ground_state 1) or
@@ -68,7 +88,7 @@ def compare(folders: dict[str, Path | None], composites: list[str],
             fm = _record(folders.get(setting), comp, "FM")
             afm = _record(folders.get(setting), comp, "AFM-Neel")
             row: dict = {"composite": comp, "setting": setting, "FM": _cell(fm),
-                         "AFM-Neel": _cell(afm)}
+                         "AFM-Neel": _cell(afm), "scf_aids": scf_aids(fm, afm)}
             if row["FM"] == "ok":
                 row.update(E_FM_eV=fm["energy_eV"], M_FM_uB=fm["moment_uB"])
             if row["AFM-Neel"] == "ok":
@@ -104,9 +124,10 @@ def markdown(table: pd.DataFrame) -> str:
             done = "converged" if r.get("relax_converged") else "step limit"
             relax = (f"{int(r['relax_steps'])} steps, {done}, max force "
                      f"{_num(r.get('max_force_eV_A'), '.3f')} eV/A")
+        aids = f" ({r['scf_aids']})" if r.get("scf_aids") else ""
         lines.append(f"| {r['composite']} | {r['setting']} | {_num(d, '+.1f')} | {lower} | "
                      f"{_num(r.get('M_FM_uB'), '.2f')} | {_num(r.get('M_AFM_uB'), '.2f')} | "
-                     f"{r['FM']}, {r['AFM-Neel']} | {relax} |")
+                     f"{r['FM']}, {r['AFM-Neel']}{aids} | {relax} |")
     lines += ["", verdict(table)]
     return "\n".join(lines) + "\n"
 

@@ -34,8 +34,9 @@ def test_differences_flips_and_failures(tmp_path: Path) -> None:
     run(relax, "A", "FM", relax_steps_taken=12, relax_converged=True, max_force_eV_per_A=0.04)
     run(relaxed, "B", "FM", energy=-21.0)
     run(relaxed, "B", "AFM-Neel", status="unconverged")
-    run(pw, "A", "FM", energy=-30.0)
-    run(pw, "A", "AFM-Neel", energy=-29.9)
+    # A with plane waves: the pair redone with a gentler mixer, which the table names
+    run(pw, "A", "FM", energy=-30.0, parameters={"mixer_beta": 0.05, "smearing_eV": 0.05})
+    run(pw, "A", "AFM-Neel", energy=-29.9, parameters={"mixer_beta": 0.05, "maxiter": 300})
     table = compare({"baseline": base, "relaxed": relaxed, "pw": pw}, ["A", "B", "C"], relax)
     by = table.set_index(["composite", "setting"])
     assert abs(by.loc[("A", "baseline"), "dE_meV"] - 50.0) < 1e-6
@@ -46,6 +47,8 @@ def test_differences_flips_and_failures(tmp_path: Path) -> None:
     assert "| A | relaxed | -20.0 | Neel |" in text
     assert "12 steps, converged, max force 0.040 eV/A" in text
     assert "| C | pw | -0.4 | degenerate |" in text
+    assert "| ok, ok (mixer_beta=0.05) |" in text
+    assert text.count("mixer_beta") == 1  # only A's plane-wave pair; defaults are not named
     assert "| C | relaxed | -0.2 | one state |" in text
     assert "`relaxed` against `baseline`: 2 composites with both differences, the ground_state " \
            "label changes for 1 (A: FM -> Neel)" in text
