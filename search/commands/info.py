@@ -130,10 +130,28 @@ def collect(path: Path, magnetization: str = "z") -> dict[str, Any]:
     return {key: found.get(key) for key in KEYS}
 
 
+def _per_x_table(per_x: dict[str, dict[str, Any]]) -> list[str]:
+    """The per-chalcogen summary as an aligned table (label counts as 1/0/missing)."""
+    def counts(entry: dict[str, Any], col: str) -> str:
+        c = entry["label_counts"].get(col, {})
+        return "/".join(str(c.get(k, 0)) for k in ("1", "0", "missing"))
+
+    rows = [("X", "composites", "samples", "test", "ground_state 1/0/-", "moment_class 1/0/-")]
+    rows += [(x, str(e["composites"]), str(e["samples"]), str(e["test_composites"]),
+              counts(e, "ground_state"), counts(e, "moment_class")) for x, e in per_x.items()]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    table = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip()
+             for r in rows]
+    return [f"{'per_x' if i == 0 else '':16s} {line}" for i, line in enumerate(table)]
+
+
 def _text(info: dict[str, Any]) -> str:
     lines = []
     for key, value in info.items():
         if value is None:
+            continue
+        if key == "per_x" and value:
+            lines += _per_x_table(value)
             continue
         if isinstance(value, float):
             value = f"{value:.6g}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 
 import pandas as pd
@@ -75,3 +76,22 @@ def test_info_summarizes_the_multi_x_dataset_per_chalcogen(bundled_dataset):
     assert sum(v["composites"] for v in per_x.values()) == info["composites"]
     assert sum(v["test_composites"] for v in per_x.values()) == info["test_composites"]
     assert per_x["Te"]["label_counts"]["ground_state"] == {"1": 46, "0": 9}
+
+
+def test_info_prints_one_aligned_row_per_chalcogen(bundled_dataset, capsys):
+    from search.commands.info import collect, run
+
+    info = collect(bundled_dataset.parent / "cgt.yaml")
+    assert run(argparse.Namespace(path=str(bundled_dataset.parent / "cgt.yaml"), json=False,
+                                  magnetization="z")) == 0
+    lines = capsys.readouterr().out.splitlines()
+    head = next(i for i, line in enumerate(lines) if line.startswith("per_x"))
+    rows = {line.split()[0]: line.split()[1:] for line in lines[head + 1:head + 4]}
+    assert set(rows) == {"S", "Se", "Te"}
+    for x, row in rows.items():
+        entry = info["per_x"][x]
+        gs = entry["label_counts"]["ground_state"]
+        assert row[:3] == [str(entry["composites"]), str(entry["samples"]),
+                           str(entry["test_composites"])]
+        assert row[3] == f"{gs.get('1', 0)}/{gs.get('0', 0)}/{gs.get('missing', 0)}"
+    assert rows["Te"][3] == "46/9/0"
