@@ -2,7 +2,8 @@
 PY ?= python3
 export GPAW_SETUP_PATH ?= /usr/share/gpaw-setups
 
-.PHONY: setup main test lint dataset card campaign redo jcampaign jlabels settings settings-table
+.PHONY: setup main test lint dataset card campaign redo jcampaign jlabels settings settings-table \
+	bondcheck
 
 setup:
 	bash .ci/setup.sh
@@ -44,7 +45,7 @@ dataset:
 
 # the card of one X: with the settings study (Te) and the J1-J3 of its Cr2B2X6 composites
 card:
-	$(PY) -m data_prep.card data/cgt_$(x).zarr $(RUNS) --out $(CARD) --png $(PNG) $(if $(filter Te,$(X)),--settings data/settings/README.md) $(if $(wildcard data/exchange_j.csv),--exchange data/exchange_j.csv)
+	$(PY) -m data_prep.card data/cgt_$(x).zarr $(RUNS) --out $(CARD) --png $(PNG) $(if $(filter Te,$(X)),--settings data/settings/README.md --bond-check data/bond_check) $(if $(wildcard data/exchange_j.csv),--exchange data/exchange_j.csv)
 
 # J1-J3 of the 15 Cr2B2X6 composites (A1 = A2 = Cr, 5 B pairs x 3 X): FM, Neel, zigzag and stripy,
 # all four in the rectangular 4-A cell with one k-mesh (data/campaign_j, 60 runs; resumes where it
@@ -68,4 +69,12 @@ settings:
 	magvox generate --out data/settings/pw $(STUDY) --configs FM AFM-Neel --set mode=pw --set ecut_eV=400
 settings-table:
 	$(PY) -m data_prep.settings_study --baseline data/campaign --relax data/settings/relax_fm --relaxed data/settings/relaxed --pw data/settings/pw --out data/settings/README.md
+	$(MAKE) card X=Te
+
+# The bond rules against measured MPS3 (issue 12): the FM moment per cell of Mn2P2S6, Fe2P2S6 and
+# Ni2P2S6 at each rule's geometry (data/bond_check/<rule>; resumes), shown in the Te card.
+bondcheck:
+	for m in Mn Fe Ni; do for rule in covalent ionic; do \
+	  magvox generate --out data/bond_check/$$rule --a1 $$m --a2 $$m --b PP --x S --configs FM \
+	    --geometry $$rule --num-cpus 1 || exit 1; done; done
 	$(MAKE) card X=Te

@@ -188,14 +188,18 @@ def _consistency(records: pd.DataFrame) -> str:
 def render_card(
     dataset: Path, campaign: Path, png_name: str = "fm_moments.png",
     card_name: str = "README.md", settings: Path | None = None, exchange: Path | None = None,
+    bond_check: Path | None = None,
 ) -> tuple[str, Path]:
     """The card's markdown text and the path of its histogram PNG (beside ``dataset``).
 
     ``card_name`` is where the card goes (beside the dataset), as the card's own command line
     names it; the X element(s) and the commands are read from the run records. ``settings``:
     the settings study's table (``data_prep.settings_study``), included as a section;
-    ``exchange``: the J1-J3 table (``data_prep.exchange_labels``), its rows of this card's X.
+    ``exchange``: the J1-J3 table (``data_prep.exchange_labels``), its rows of this card's X;
+    ``bond_check``: the folder of ``make bondcheck`` (the bond rules' moments for measured MPS3),
+    which adds the bond-rule section (``data_prep.bond_check``).
     """
+    from data_prep.bond_check import bond_rule_section
     from data_prep.dataset import open_dataset
     from data_prep.exchange_card import exchange_section
 
@@ -238,7 +242,7 @@ initial moments on the A sites only (Cr 3 uB, others by element, at least 1 uB).
 ## Approximations: how far to trust it
 {APPROXIMATIONS}
 {geometry_rules(records)}
-
+{"" if bond_check is None else chr(10) + bond_rule_section(bond_check)}
 {_consistency(records)}
 
 ## Labels
@@ -282,9 +286,12 @@ def main(argv: list[str] | None = None) -> int:
                    help="include the settings study's table (data/settings/README.md)")
     p.add_argument("--exchange", type=Path,
                    help="include the J1-J3 table of this card's X (data/exchange_j.csv)")
+    p.add_argument("--bond-check", type=Path,
+                   help="include the bond rules against measured structures, with the moments "
+                        "of this folder's runs (data/bond_check, make bondcheck)")
     args = p.parse_args(argv)
     text, png = render_card(args.dataset, args.campaign, args.png, args.out.name, args.settings,
-                            args.exchange)
+                            args.exchange, args.bond_check)
     args.out.write_text(text)
     print(f"wrote {args.out} and {png}")
     return 0
