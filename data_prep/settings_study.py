@@ -50,7 +50,7 @@ def _cell(rec: dict | None) -> str:
 
 #: SCF aids a pair may be redone with when it does not converge at the common settings; the
 #: table names them beside the runs, so a difference computed with one is never mistaken.
-SCF_AIDS = ("mixer_beta", "smearing_eV", "maxiter")
+SCF_AIDS = ("mixer_beta", "mixer_backend", "mixer_method", "smearing_eV", "maxiter")
 
 
 def scf_aids(*records: dict | None) -> str:

@@ -71,6 +71,10 @@ def run(args: argparse.Namespace) -> int:
                                     args.geometry)
             params = {}
         params.update(parse_sets(args.params))
+        if args.engine == "gpaw":  # a bad parameter is refused before any run starts
+            from data_prep.gpaw_engine import GpawParameters
+
+            GpawParameters.from_dict(params)
         if params.get("geometry_from"):  # Ray workers may start in another folder
             params["geometry_from"] = str(Path(params["geometry_from"]).resolve())
             if not Path(params["geometry_from"]).is_dir():

@@ -17,6 +17,10 @@ CASES = [
      "input_norm: 'zscore' is not one of none, p99, mean"),
     (["train", "--set", "augment=rotate", "--set", "lattice=1", "--dataset", "tiny.zarr"],
      "lattice: unknown hyperparameter"),
+    (["generate", "--a2", "Ti", "--b", "GeGe", "--x", "Te", "--set", "mixing=0.1", "--out", "g"],
+     "unknown GPAW parameter(s) ['mixing']; known: basis, xc, h"),
+    (["generate", "--a2", "Ti", "--b", "GeGe", "--x", "Te", "--set", "mixer_method=sum",
+      "--out", "g"], "mixer_method must be 'difference' (or unset), got 'sum'"),
 ]
 
 

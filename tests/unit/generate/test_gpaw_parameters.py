@@ -29,6 +29,36 @@ def test_mixer_beta_reaches_gpaw_and_the_scf_still_converges(tmp_path):
     assert out["converged"] and out["moment_uB"] == pytest.approx(2.0, abs=0.05)
 
 
+@pytest.mark.parametrize("sets, expect", [
+    ({"mixer_backend": "pulay", "mixer_beta": 0.02}, ["Pulay", "Linear mixing parameters: 0.02"]),
+    ({"mixer_method": "difference"}, ["Method: dif", "Mixers B:", "Pratt-step length: 0.05"]),
+    ({"mixer_method": "difference", "mixer_backend": "pulay"}, ["Method: dif", "Pulay"]),
+], ids=["pulay", "difference", "difference-pulay"])
+def test_mixer_backend_and_method_reach_gpaw_and_the_scf_converges(tmp_path, sets, expect):
+    """Pulay's fixed fraction, and n and m mixed apart: what GPAW's own log reports using."""
+    from ase.build import molecule
+
+    atoms = molecule("O2")
+    atoms.center(vacuum=2.5)
+    atoms.pbc = True
+    params = GpawParameters.from_dict({"basis": "sz(dzp)", "h": 0.3, "kpts": [1, 1, 1], **sets})
+    out = run_gpaw(atoms, np.array([1.0, 1.0]), params, tmp_path)
+    log = (tmp_path / "gpaw.txt").read_text()
+    start = min(log.index(k) for k in ("MultiMixer", "density mixing") if k in log)
+    setup = log[start:log.index("occupation numbers")]  # the mixer GPAW built, as it says
+    for text in expect:
+        assert text in setup, setup
+    assert ("MSR1" in setup) == ("pulay" not in sets.values())
+    assert out["converged"] and out["moment_uB"] == pytest.approx(2.0, abs=0.05)
+
+
+def test_unknown_mixer_choices_are_refused():
+    with pytest.raises(ValueError, match="mixer_method must be 'difference'"):
+        GpawParameters.from_dict({"mixer_method": "sum"})
+    with pytest.raises(ValueError, match="mixer_backend must be 'msr1' or 'pulay'"):
+        GpawParameters.from_dict({"mixer_backend": "broyden"})
+
+
 def test_plane_wave_mode_reaches_gpaw_and_gives_the_triplet(tmp_path):
     from ase.build import molecule
 
