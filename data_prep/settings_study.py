@@ -167,14 +167,20 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--relax", type=Path, help="the FM relaxation runs (steps, forces)")
     p.add_argument("--pw", type=Path)
     p.add_argument("--composites", nargs="+",
-                   default=["CrTiGe2Te6", "CrVGe2Te6", "CrNbGe2Te6", "CrCoGe2Te6"])
+                   default=["CrTiGe2Te6", "CrVGe2Te6", "CrNbGe2Te6", "CrCoGe2Te6", "CrCoP2Te6"])
     p.add_argument("--out", type=Path, default=Path("data/settings/README.md"))
+    p.add_argument("--notes", type=Path,
+                   help="markdown appended under the table (what was tried where a run did not "
+                        "converge); default: NOTES.md beside --out, if present")
     args = p.parse_args(argv)
     folders = {"baseline": args.baseline, "relaxed": args.relaxed, "pw": args.pw}
-    table = compare(folders, args.composites, args.relax)
+    text = markdown(compare(folders, args.composites, args.relax))
+    notes = args.notes or args.out.parent / "NOTES.md"
+    if notes.is_file():
+        text += "\n\n" + notes.read_text().strip() + "\n"
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(markdown(table))
-    print(markdown(table))
+    args.out.write_text(text)
+    print(text)
     return 0
 
 

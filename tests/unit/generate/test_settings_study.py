@@ -58,3 +58,22 @@ def test_differences_flips_and_failures(tmp_path: Path) -> None:
     assert "It moves E(Neel) - E(FM) by -70.0 to -10.2 meV/cell (mean -40.1; negative = " \
            "towards Neel)" in text
     assert "by -10.4 to +50.0 meV/cell (mean +19.8" in text
+
+
+def test_notes_beside_the_table_are_kept_under_it(tmp_path: Path) -> None:
+    """What was tried where a run did not converge is written by hand once (NOTES.md beside
+    the table) and survives every re-render of the table."""
+    from data_prep.settings_study import main
+
+    base = tmp_path / "base"
+    run(base, "A", "FM", energy=-10.0)
+    run(base, "A", "AFM-Neel", energy=-9.95)
+    out = tmp_path / "settings" / "README.md"
+    out.parent.mkdir()
+    assert main(["--baseline", str(base), "--composites", "A", "--out", str(out)]) == 0
+    assert "**A:** tried" not in out.read_text()
+    (out.parent / "NOTES.md").write_text("**A:** tried four mixers.\n")
+    assert main(["--baseline", str(base), "--composites", "A", "--out", str(out)]) == 0
+    text = out.read_text()
+    assert "| A | baseline | +50.0 | FM |" in text
+    assert text.rstrip().endswith("**A:** tried four mixers.")
