@@ -80,10 +80,13 @@ def test_the_card_describes_the_committed_dataset(bundled_dataset, tmp_path):
 
     text, _ = render_card(bundled_dataset, CAMPAIGN,  # as `make card` renders it
                           settings=REPO / "data" / "settings" / "README.md",
-                          exchange=REPO / "data" / "exchange_j.csv")
+                          exchange=REPO / "data" / "exchange_j.csv",
+                          bond_check=REPO / "data" / "bond_check")
     committed = (REPO / "data" / "README.md").read_text()
     assert text == committed, "data/README.md is stale: run `make dataset` (or settings-table)"
     assert "## What moves the FM/AFM order" in text  # the settings study, for the Te card
+    assert "### The bond rule against measured structures" in text
+    assert "| MnPS3 (Mn2P2S6) |" in text  # with the moments of `make bondcheck`
     labels = open_dataset(bundled_dataset).labels
     counts = labels["ground_state"].value_counts()
     missing = int(labels["ground_state"].isna().sum())
