@@ -177,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     text = markdown(compare(folders, args.composites, args.relax))
     notes = args.notes or args.out.parent / "NOTES.md"
     if notes.is_file():
-        text += "\n\n" + notes.read_text().strip() + "\n"
+        text = text.rstrip() + "\n\n" + notes.read_text().strip() + "\n"
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text)
     print(text)
