@@ -62,7 +62,7 @@ def bond_rule_section(root: Path | None) -> str:
             "ones and leaves Cr2Ge2Te6 unchanged.\n\n" + comparison_table() + "\n")
     if root is not None and Path(root).is_dir():
         text += ("\nFM moment per 10-atom cell (uB) that GPAW finds at each rule's geometry "
-                 f"(`make bondcheck`, run records in `{Path(root).as_posix()}/<rule>/`), beside "
+                 f"(`make bondcheck`, run records in `data/{Path(root).name}/<rule>/`), beside "
                  "the measured high-spin ions' spin-only moment:\n\n" + moment_table(root) + "\n")
     return text
 
