@@ -145,6 +145,12 @@ def _failures(records: pd.DataFrame) -> str:
                      for r in bad.itertuples())  # fmt: skip
 
 
+def _campaign_notes(campaign: Path) -> str:
+    """``NOTES.md`` of the campaign folder (what else was tried for its failed runs), if any."""
+    notes = Path(campaign) / "NOTES.md"
+    return "\n\n" + notes.read_text().strip() if notes.is_file() else ""
+
+
 def _common_parameters(records: pd.DataFrame) -> tuple[dict, str]:
     """The parameters most converged runs share, and a list of the runs that differ (re-runs
     with a gentler SCF mixer or more iterations, say)."""
@@ -258,7 +264,7 @@ initial moments on the A sites only (Cr 3 uB, others by element, at least 1 uB).
 
 {_settings_section(settings)}{exchange_section(exchange, set(xs.split()), records)}
 ## Failed or unconverged runs
-{_failures(records)}
+{_failures(records)}{_campaign_notes(campaign)}
 
 ## All composites
 {_table(labels, records)}

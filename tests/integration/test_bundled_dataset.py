@@ -224,3 +224,19 @@ def test_neel_minus_fm_agrees_between_the_j_cell_and_the_table_1_cell() -> None:
             rect, hexa = _above_fm_meV(r, "AFM-Neel"), hexagonal[r["composite"]]
             assert np.sign(rect) == np.sign(hexa), (r["composite"], rect, hexa)
             assert abs(rect - hexa) < 0.05 * abs(hexa) + 1.0, (r["composite"], rect, hexa)
+
+
+@pytest.mark.parametrize("x, card, png", [("Se", "README_se.md", "fm_moments_se.png"),
+                                          ("S", "README_s.md", "fm_moments_s.png")])
+def test_the_se_and_s_cards_describe_their_stores(x: str, card: str, png: str) -> None:
+    """As `make card X=..` renders them; a campaign's NOTES.md (what else was tried for its
+    failed runs) sits under its failure list."""
+    from data_prep.card import render_card
+
+    folder, store = (REPO / "data" / name for name in FINISHED_X[x])
+    text, _ = render_card(store, folder, png, card, exchange=REPO / "data" / "exchange_j.csv")
+    assert text == (REPO / "data" / card).read_text(), f"data/{card} is stale: make card X={x}"
+    notes = folder / "NOTES.md"
+    assert notes.is_file() == (x == "S")  # the S campaign says what else was tried
+    section = text.split("## Failed or unconverged runs")[1].split("\n## ")[0]
+    assert (x == "Se") or notes.read_text().strip() in section
