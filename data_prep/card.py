@@ -147,8 +147,10 @@ def _failures(records: pd.DataFrame) -> str:
 
 def _campaign_notes(campaign: Path) -> str:
     """``NOTES.md`` of the campaign folder (what else was tried for its failed runs), if any."""
-    notes = Path(campaign) / "NOTES.md"
-    return "\n\n" + notes.read_text().strip() if notes.is_file() else ""
+    from data_prep.fileio import folder_notes
+
+    notes = folder_notes(campaign)
+    return "\n\n" + notes if notes else ""
 
 
 def _common_parameters(records: pd.DataFrame) -> tuple[dict, str]:

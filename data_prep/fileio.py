@@ -48,3 +48,10 @@ def read_bytes(path: str | Path) -> bytes:
 def sha256_hex(data: bytes) -> str:
     """SHA-256 of the (decompressed) content: the same data gzipped or not has the same hash."""
     return hashlib.sha256(data).hexdigest()
+
+
+def folder_notes(folder: str | Path) -> str:
+    """The stripped text of ``folder/NOTES.md`` (hand-written remarks a generated table or card
+    carries below itself, e.g. what else was tried for a failed run), or '' when absent."""
+    notes = Path(folder) / "NOTES.md"
+    return notes.read_text().strip() if notes.is_file() else ""

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from data_prep.fileio import folder_notes
 from data_prep.gpaw_engine import GpawParameters
 from data_prep.labels import ground_state_rule
 
@@ -169,15 +170,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--composites", nargs="+",
                    default=["CrTiGe2Te6", "CrVGe2Te6", "CrNbGe2Te6", "CrCoGe2Te6", "CrCoP2Te6"])
     p.add_argument("--out", type=Path, default=Path("data/settings/README.md"))
-    p.add_argument("--notes", type=Path,
-                   help="markdown appended under the table (what was tried where a run did not "
-                        "converge); default: NOTES.md beside --out, if present")
     args = p.parse_args(argv)
     folders = {"baseline": args.baseline, "relaxed": args.relaxed, "pw": args.pw}
     text = markdown(compare(folders, args.composites, args.relax))
-    notes = args.notes or args.out.parent / "NOTES.md"
-    if notes.is_file():
-        text = text.rstrip() + "\n\n" + notes.read_text().strip() + "\n"
+    notes = folder_notes(args.out.parent)  # what was tried where a run did not converge
+    if notes:
+        text = text.rstrip() + "\n\n" + notes + "\n"
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text)
     print(text)
