@@ -95,7 +95,8 @@ def _conv_layers(cfg, grid, batch):
         one_period = tiling != (1, 1, 1) and cfg.padding == "valid"
         lengths = tuple(grid) if one_period else fft_lengths(tuple(size), cfg.padding)
         flops = conv_flops(cin, conv_out[0], k, size, conv_out[1:], cfg.padding, batch, lengths)
-        backend = choose_backend(cfg.backend, cin, conv_out[0], k, untiled, cfg.padding, tiling)
+        backend = choose_backend(cfg.backend, cin, conv_out[0], k, untiled, cfg.padding, tiling,
+                                 cfg.strides[i])
         if backend != "fft":
             lengths = None
         params = conv_out[0] * (cin * k**3 + 1)

@@ -88,3 +88,21 @@ def test_auto_backend_follows_the_measured_crossover():
     assert Conv3d(2, 3, 5, backend="auto").resolved_backend((60, 60, 120), (2, 2, 1)) == "fft"
     assert Conv3d(2, 4, 9, padding="circular", backend="auto").resolved_backend(
         (60, 60, 120)) == "fft"
+
+
+def test_auto_backend_counts_the_stride():
+    """Direct convolution computes only the strided outputs: the default learner's 4^3 stride-4
+    circular layer (17x fewer direct FLOPs than FFT) goes direct, its stride-1 twin to FFT."""
+    def layer(stride: int) -> Conv3d:
+        return Conv3d(2, 8, 4, stride=stride, padding="circular", backend="auto")
+
+    assert layer(4).resolved_backend((60, 60, 120)) == "direct"
+    assert layer(1).resolved_backend((60, 60, 120)) == "fft"
+    assert Conv3d(2, 3, 40, backend="auto").resolved_backend((60, 60, 120), (2, 2, 1)) == "fft"
+
+
+def test_the_default_learner_resolves_to_direct_convolution():
+    from models.presets import create_model
+
+    model = create_model("periodic-fast")
+    assert model.convs[0].resolved_backend(model.grid, model.cfg.tiling) == "direct"

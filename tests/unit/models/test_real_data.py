@@ -67,3 +67,22 @@ def test_configuration_names_are_checked():
         with pytest.raises(ConfigError, match="configuration"):
             validate(TrialConfig.from_dict({"preset": "periodic-fast", "configuration": bad}),
                      (60, 60, 120))
+
+
+def test_p99_scale_is_the_99th_percentile_of_the_training_densities(bundled_dataset):
+    """The input scale (torch.kthvalue) is the very element numpy's partition picks, per channel,
+    over the real FM densities of the training composites; zero channels get 1."""
+    import numpy as np
+    import torch
+
+    from models.data import load_samples, to_channels
+    from models.normalize import QUANTILE, fit_input_scale
+
+    samples = load_samples(bundled_dataset, "ground_state", "FM")
+    x = to_channels(samples.spin[:12])  # (12, 2, 60, 60, 120)
+    scale = fit_input_scale(x, "p99")
+    for c in range(2):
+        values = np.abs(x[:, c].numpy().ravel())
+        kth = int(QUANTILE * (values.size - 1))
+        assert scale[c] == np.partition(values, kth)[kth] > 0
+    assert fit_input_scale(torch.zeros(2, 1, 4, 4, 4), "p99").tolist() == [1.0]
