@@ -7,6 +7,13 @@ The view has the members of ``data_prep.dataset.MagDataset`` (``index``, ``label
 ``total``, ``train_grid``, ``test_composites``), so models and search take it wherever they take a
 store. Each store keeps its own recorded test split; the union is the dataset's test split, which is
 then stratified by X as well as by label. A composite may live in one store only.
+
+    # an outer fold of a nested cross-validation (``search.assess`` writes such files)
+    stores: [/abs/cgt_te.zarr, /abs/cgt_se.zarr, /abs/cgt_s.zarr]
+    test_composites: [CrVGe2Te6, CrNiSi2Se6, ...]   # held out instead of the stores' own splits
+
+``test_composites`` replaces the stores' recorded test splits (every named composite must be in a
+store): the same stores then read as another split without copying a density.
 """
 
 from __future__ import annotations
@@ -40,13 +47,31 @@ class MultiDataset:
         twice = self.labels["composite"][self.labels["composite"].duplicated()].tolist()
         if twice:
             raise ValueError(f"{self.path}: composites {twice} are in more than one store")
+        self._held_out = self._override()
 
-    def _store_paths(self) -> list[Path]:
+    def _raw(self) -> dict:
         try:
             raw = yaml.safe_load(self.path.read_text()) or {}
         except (OSError, yaml.YAMLError) as exc:
             raise ValueError(f"{self.path}: cannot read the dataset list: {exc}") from exc
-        stores = raw.get("stores") if isinstance(raw, dict) else None
+        return raw if isinstance(raw, dict) else {}
+
+    def _override(self) -> list[str] | None:
+        """The file's ``test_composites`` (checked against the stores), or None."""
+        raw = self._raw()
+        if "test_composites" not in raw:
+            return None
+        names = raw["test_composites"]
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            raise ValueError(f"{self.path}: test_composites must be a list of composite names")
+        unknown = sorted(set(names) - set(self.labels["composite"]))
+        if unknown:
+            raise ValueError(f"{self.path}: test_composites {unknown} are in none of the stores")
+        return sorted(names)
+
+    def _store_paths(self) -> list[Path]:
+        raw = self._raw()
+        stores = raw.get("stores")
         if not stores or not isinstance(stores, list):
             raise ValueError(f"{self.path}: needs a non-empty list `stores: [a.zarr, ...]`")
         paths = [(self.path.parent / str(s)).resolve() for s in stores]
@@ -73,5 +98,8 @@ class MultiDataset:
 
     @property
     def test_composites(self) -> list[str]:
-        """The union of the stores' held-out test composites."""
+        """The file's ``test_composites``, else the union of the stores' held-out test
+        composites."""
+        if self._held_out is not None:
+            return list(self._held_out)
         return sorted(c for s in self.stores for c in s.test_composites)

@@ -1,10 +1,14 @@
-"""Baselines on the same split as the CNN: majority class and a composition-only model.
+"""Baselines on the same split as the CNN: majority class, composition, and the integrals of the
+CNN's own input densities.
 
 With tens of samples a CNN that does not beat these has learned nothing from the density. The
 composition model sees only which elements sit on the A2, B and X sites of A1 A2 B1 B2 X6 (one-hot
 identities) and simple elemental properties (Z, Pauling electronegativity, atomic radius, group,
-row; pymatgen; missing values imputed by the training mean), fitted with scikit-learn (logistic
-regression / ridge, standardised features).
+row; pymatgen; missing values imputed by the training mean). The integrals model sees the numbers
+a physicist reads off the same input densities without any network: per input configuration the
+net moment and the integral of |m| over the cell (uB), and for a two-configuration input their
+differences; a CNN that does not beat it has not used the third dimension. Both are fitted with
+scikit-learn (logistic regression / ridge, standardised features).
 """
 
 from __future__ import annotations
@@ -87,11 +91,19 @@ def majority_scores(task: str, y_train: np.ndarray, n: int) -> np.ndarray:
     return np.full(n, float(np.mean(y_train)))
 
 
-def composition_scores(
-    task: str, composites: list[str], y: np.ndarray, train: np.ndarray, val: np.ndarray
+def integral_features(integrals_uB: np.ndarray) -> np.ndarray:
+    """(S, K, 2) integrals (``Samples.integrals_uB``: net moment, integral of |m| per input
+    configuration, uB) -> (S, F) features: all of them, then configuration 0 minus each other."""
+    flat = [integrals_uB.reshape(len(integrals_uB), -1)]
+    flat += [integrals_uB[:, 0] - integrals_uB[:, k] for k in range(1, integrals_uB.shape[1])]
+    return np.hstack(flat)
+
+
+def feature_scores(
+    task: str, x: np.ndarray, y: np.ndarray, train: np.ndarray, val: np.ndarray
 ) -> np.ndarray:
-    """(len(val),) P(class 1) or predicted values of the composition model fitted on ``train``."""
-    x = composition_features(composites)
+    """(len(val),) P(class 1) or values of a linear model on features ``x`` (N, F) fitted on
+    ``train`` (logistic regression / ridge, standardised; the majority where one class)."""
     if task == "class":
         if len(np.unique(y[train])) < 2:
             return majority_scores(task, y[train], len(val))
@@ -102,22 +114,46 @@ def composition_scores(
     return reg.fit(x[train], y[train]).predict(x[val])
 
 
-def composition(
+def composition_scores(
     task: str, composites: list[str], y: np.ndarray, train: np.ndarray, val: np.ndarray
-) -> dict[str, float]:
-    """Fit on the training composites' features, score the validation ones."""
+) -> np.ndarray:
+    """(len(val),) P(class 1) or predicted values of the composition model fitted on ``train``."""
+    return feature_scores(task, composition_features(composites), y, train, val)
+
+
+def integrals_scores(
+    task: str, integrals_uB: np.ndarray, y: np.ndarray, train: np.ndarray, val: np.ndarray
+) -> np.ndarray:
+    """(len(val),) predictions of the model on the input densities' integrals (S, K, 2)."""
+    return feature_scores(task, integral_features(integrals_uB), y, train, val)
+
+
+def _scored(task: str, y: np.ndarray, train: np.ndarray, val: np.ndarray,
+            score: np.ndarray) -> dict[str, float]:
     if task == "class" and len(np.unique(y[train])) < 2:
         return majority(task, y[train], y[val])
-    score = composition_scores(task, composites, y, train, val)
     loss = _log_loss(y[val], score) if task == "class" else float(np.mean((score - y[val]) ** 2))
     return metrics(task, y[val], score, loss)
 
 
-def baselines(
+def composition(
     task: str, composites: list[str], y: np.ndarray, train: np.ndarray, val: np.ndarray
+) -> dict[str, float]:
+    """Fit on the training composites' features, score the validation ones."""
+    return _scored(task, y, train, val, composition_scores(task, composites, y, train, val))
+
+
+def baselines(
+    task: str, composites: list[str], y: np.ndarray, train: np.ndarray, val: np.ndarray,
+    integrals_uB: np.ndarray | None = None,
 ) -> dict[str, dict[str, float]]:
-    """Validation metrics of both baselines: {"majority": {...}, "composition": {...}}."""
-    return {
+    """Validation metrics of the baselines: {"majority": {...}, "composition": {...}} and, given
+    the input densities' integrals (S, K, 2), "integrals"."""
+    out = {
         "majority": majority(task, y[train], y[val]),
         "composition": composition(task, composites, y, train, val),
     }
+    if integrals_uB is not None:
+        out["integrals"] = _scored(task, y, train, val,
+                                   integrals_scores(task, integrals_uB, y, train, val))
+    return out

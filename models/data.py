@@ -39,6 +39,9 @@ class Samples:
         test: (S,) True for the held-out test composites (``data_prep.holdout``).
         value: (S,) float64, the label column before any threshold: the FM moment in uB for
             moment_class (what ``classify_by=moment`` regresses), else y as float.
+        integrals_uB: (S, K, 2) float64, per input configuration k the integrals of the input
+            density over the cell, uB: net moment sum(m) V/N and sum(|m|) V/N (the baseline that
+            reads the same densities, ``models.baselines``); None without cell volumes.
     """
 
     spin: np.ndarray
@@ -50,6 +53,7 @@ class Samples:
     lattice_A: np.ndarray | None = None
     test: np.ndarray | None = None
     value: np.ndarray | None = None
+    integrals_uB: np.ndarray | None = None
 
     @property
     def grid(self) -> tuple[int, int, int]:
@@ -138,7 +142,28 @@ def load_samples(
     held_out = set(test_composites(ds))
     return Samples(spin, y, comps, sids, dropped, volume, lattice,
                    np.array([c in held_out for c in comps], dtype=bool),
-                   np.array([raw[c] for c in comps], dtype=np.float64))
+                   np.array([raw[c] for c in comps], dtype=np.float64),
+                   density_integrals(spin, volume))
+
+
+def density_integrals(spin: np.ndarray, volume_A3: np.ndarray) -> np.ndarray | None:
+    """(S, [K,] Nx, Ny, Nz) densities in uB/A^3 and (S,) cell volumes in A^3 -> (S, K, 2) float64
+    integrals over the cell in uB: (net moment, integral of |m|) per configuration k.
+
+    The integral of a per-volume density is sum * V_cell / N_grid (the CHGCAR convention). None
+    when a volume is unknown (in-memory stand-ins): no integral is made up.
+    """
+    volume = np.asarray(volume_A3, dtype=np.float64)
+    if not np.all(np.isfinite(volume)):
+        return None
+    per_config = spin if spin.ndim == 5 else spin[:, None]  # (S, K, Nx, Ny, Nz), a view
+    dv = volume / float(np.prod(spin.shape[-3:]))  # (S,) A^3 per voxel
+    out = np.empty((*per_config.shape[:2], 2))
+    axes = (-3, -2, -1)
+    for i, sample in enumerate(per_config):  # one sample at a time: one |m| temporary
+        out[i, :, 0] = sample.sum(axis=axes, dtype=np.float64) * dv[i]
+        out[i, :, 1] = np.abs(sample).sum(axis=axes, dtype=np.float64) * dv[i]
+    return out
 
 
 def test_composites(ds: Any) -> list[str]:

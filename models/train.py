@@ -98,9 +98,9 @@ def make_augmenter(config: TrialConfig, samples: Samples) -> Augmenter:
 
 
 def _fold_baselines(config: TrialConfig, samples: Samples, members: list[Member]):
-    """Both baselines on every fold's split, averaged over the folds."""
-    per_fold = [baselines(config.task, samples.composites, samples.y, m.train, m.val)
-                for m in members]
+    """The baselines on every fold's split, averaged over the folds."""
+    per_fold = [baselines(config.task, samples.composites, samples.y, m.train, m.val,
+                          samples.integrals_uB) for m in members]
     return {name: mean_over_folds([f[name] for f in per_fold]) for name in per_fold[0]}
 
 

@@ -17,11 +17,12 @@ from models.trial import TrialConfig
 def _report(task, y, preds):
     scores, diffs = compare(task, y, preds, n_boot=500, seed=0)
     metric = "balanced_accuracy" if task == "class" else "mae"
-    return TestReport("t", task, metric, 40, [f"C{i}" for i in range(len(y))], scores, diffs)
+    return TestReport("t", task, metric, 40, [f"C{i}" for i in range(len(y))], scores, diffs,
+                      [float(v) for v in y])
 
 
 def test_a_perfect_classifier_beats_majority_not_an_equal_baseline():
-    y = np.array([0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1])
+    y = np.array([0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1])
     perfect = y.astype(float)
     rep = _report("class", y, {"cnn": perfect, "majority": np.ones(12), "composition": perfect})
     assert rep.scores["cnn"][0] == 1.0 and rep.scores["majority"][0] == 0.5
@@ -38,8 +39,24 @@ def test_mae_comparison_counts_lower_as_better():
                              "composition": y + rng.normal(0, 0.5, 12)})
     assert rep.scores["cnn"][0] == pytest.approx(0.01)
     assert rep.beats("majority") and rep.beats("composition")
-    assert rep.verdict() == "the CNN beats both baselines beyond the 95% interval"
+    assert rep.verdict() == ("the CNN beats every baseline (majority, composition) beyond the "
+                             "95% interval")
     assert "12 composites never seen by the search" in rep.line()
+
+
+def test_one_composite_of_a_class_makes_no_claim_beyond_the_interval():
+    """The Te test split held one AFM composite: balanced accuracy's AFM half is then 0 or 1
+    and no resampling moves it, so a perfect CNN is not said to beat anything beyond it."""
+    y = np.array([0, *[1] * 10])
+    perfect = y.astype(float)
+    rep = _report("class", y, {"cnn": perfect, "majority": np.ones(11),
+                               "composition": np.ones(11)})
+    assert rep.differences["majority"][1] > 0  # the bootstrap alone would claim it
+    assert rep.small_classes() == {0: 1}
+    assert not rep.beats("majority") and not rep.beats("composition")
+    assert rep.verdict().startswith("1 composite of class 0 in this split: no interval")
+    assert "beats" not in rep.verdict()
+    assert "(1 of class 0, 10 of class 1)" in rep.line()
 
 
 def test_model_file_round_trip_and_no_code_execution(tmp_path):

@@ -20,7 +20,7 @@ def test_preset_trains_one_epoch_on_the_bundled_dataset(bundled_dataset, name):
     assert set(result.val_composites).isdisjoint(result.test_composites)
     assert set(result.train_composites).isdisjoint(result.test_composites)
     assert len(result.test_composites) >= 10
-    assert set(result.baselines) == {"majority", "composition"}
+    assert set(result.baselines) == {"majority", "composition", "integrals"}
 
 
 def test_two_configurations_of_each_composite_as_input_channels(bundled_dataset):
@@ -86,3 +86,27 @@ def test_p99_scale_is_the_99th_percentile_of_the_training_densities(bundled_data
         kth = int(QUANTILE * (values.size - 1))
         assert scale[c] == np.partition(values, kth)[kth] > 0
     assert fit_input_scale(torch.zeros(2, 1, 4, 4, 4), "p99").tolist() == [1.0]
+
+
+def test_the_integrals_baseline_reads_each_runs_own_moment(bundled_dataset):
+    """The integrals of the input densities (the baseline that reads the CNN's own input) are
+    physics: the net moment of each FM density is that run's reported moment, |m| integrates to
+    at least that, and a two-configuration input carries each run's own integrals."""
+    import numpy as np
+
+    from models.baselines import integral_features
+    from models.data import load_samples
+
+    fm = load_samples(bundled_dataset, "moment", "FM")
+    net, absolute = fm.integrals_uB[:, 0, 0], fm.integrals_uB[:, 0, 1]
+    assert fm.integrals_uB.shape == (len(fm.y), 1, 2)
+    np.testing.assert_allclose(net, fm.value, atol=0.02)  # uB per cell
+    assert np.all(absolute >= np.abs(net) - 1e-9) and np.all(absolute > 0)
+    both = load_samples(bundled_dataset, "ground_state", "FM+AFM-Neel")
+    row = {c: i for i, c in enumerate(fm.composites)}
+    for i in (0, len(both.y) - 1):
+        same = row[both.composites[i]]
+        np.testing.assert_allclose(both.integrals_uB[i, 0], fm.integrals_uB[same, 0])
+    features = integral_features(both.integrals_uB)  # 2 x (net, |m|) + their differences
+    assert features.shape == (len(both.y), 6)
+    np.testing.assert_allclose(features[:, 4], features[:, 0] - features[:, 2])

@@ -27,7 +27,7 @@ def test_trial_reports_metrics_baselines_and_filters(fake_dataset):
     for key in ("train_loss", "val_loss", "val_accuracy", "val_balanced_accuracy",
                 "val_macro_f1", "val_roc_auc", "seconds", "epoch"):
         assert key in result.history[-1]
-    assert set(result.baselines) == {"majority", "composition"}
+    assert set(result.baselines) == {"majority", "composition", "integrals"}
     assert result.filters.shape == (3, 2, 5, 5, 5) and result.filters.dtype == np.float32
     # 4-fold cross-validation over the development composites; the test split is never seen
     assert result.folds == 4 and "val_balanced_accuracy_std" in result.history[-1]
