@@ -8,6 +8,8 @@ resources the partition has). The batch script is written by ``search.batch``.
 
 from __future__ import annotations
 
+import ast
+import importlib.util
 import re
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -35,7 +37,8 @@ class ClusterSpec:
         object_manager_port ... max_worker_port: Ray's per-node ports (0 = Ray picks one).
         node_port_offset: node i (0 = head) uses each per-node port + i * offset, so several
             Ray nodes can share a host; 0 = the same ports on every node.
-        include_dashboard: start Ray's dashboard on the head.
+        include_dashboard: start Ray's dashboard on the head (default False: it needs
+            ``ray[default]``, which ``ray[tune]`` does not install; see check_dashboard).
         nodes_timeout_s: how long the job waits for every Ray node to join before failing.
         temp_dir: node-local Ray session folder (short: Ray puts sockets in it).
         head_interface: network interface whose IPv4 address the head announces (e.g. ``ib0``
@@ -58,7 +61,7 @@ class ClusterSpec:
     port: int = 6379
     ray_client_server_port: int = 0
     dashboard_port: int = 8265
-    include_dashboard: bool = True
+    include_dashboard: bool = False
     object_manager_port: int = 8076
     node_manager_port: int = 8077
     metrics_export_port: int = 0
@@ -93,6 +96,9 @@ SECTIONS = {
 NODE_PORTS = ("object_manager_port", "node_manager_port", "metrics_export_port",
               "dashboard_agent_listen_port", "dashboard_agent_grpc_port", "runtime_env_agent_port")
 HEAD_PORTS = ("port", "ray_client_server_port", "dashboard_port")
+# what ray.dashboard.optional_deps imported in Ray 2.60, if that module cannot be read
+DASHBOARD_MODULES = ("aiohttp", "aiohttp_cors", "grpc", "opencensus", "opentelemetry",
+                     "prometheus_client", "pydantic")
 
 
 def parse_time(text: str) -> int:
@@ -219,3 +225,46 @@ def _check_ports(spec: ClusterSpec, bad: Any) -> None:
         if value and value in used:
             raise bad(key, f"{value} is also {used[value]}")
         used[value] = key
+
+
+def dashboard_missing() -> list[str]:
+    """The modules Ray's dashboard needs that this Python cannot import ([] = none missing).
+
+    ``ray start --include-dashboard=true`` fails ("Cannot include dashboard with missing
+    packages") when an import of ``ray.dashboard.optional_deps`` fails; the modules checked
+    here are that file's imports, found without importing them.
+    """
+    spec = importlib.util.find_spec("ray.dashboard.optional_deps")
+    names = _imported_modules(Path(spec.origin)) if spec and spec.origin else DASHBOARD_MODULES
+    return [name for name in names if not _importable(name)]
+
+
+def _imported_modules(source: Path) -> tuple[str, ...]:
+    """Module names a Python file imports (``import a.b`` -> a.b, ``from a import b`` -> a)."""
+    names: list[str] = []
+    for node in ast.walk(ast.parse(source.read_text())):
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.append(node.module)
+    return tuple(dict.fromkeys(names))
+
+
+def _importable(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):  # a parent package is missing
+        return False
+
+
+def check_dashboard(spec: ClusterSpec, path: str | Path = "cluster.yaml") -> None:
+    """Refuse ``ray.include_dashboard: true`` where this host lacks the dashboard's packages
+    (ClusterError): the job's ``ray start --head`` would fail the same way on the nodes."""
+    if not spec.include_dashboard:
+        return
+    missing = dashboard_missing()
+    if missing:
+        raise ClusterError(
+            f"{path}: ray.include_dashboard: true needs Ray's dashboard packages, missing on "
+            f"this host: {', '.join(missing)}; pip install \"ray[default]\" (in the environment "
+            "env.setup activates) or set include_dashboard: false")

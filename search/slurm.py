@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from search.batch import batch_script
-from search.cluster import ClusterError, ClusterSpec, load_cluster, parse_time
+from search.cluster import ClusterError, ClusterSpec, check_dashboard, load_cluster, parse_time
 from search.state import SearchPaths, check_name, searches_root
 
 ACTIVE = {"PENDING", "RUNNING", "CONFIGURING", "COMPLETING", "REQUEUED", "RESIZING",
@@ -99,6 +99,7 @@ def _write_token(folder: Path) -> Path:
 
 def _submit(spec: ClusterSpec, cluster_yaml: str, paths: SearchPaths, start_args: list[str],
             dry_run: bool) -> tuple[Path, str | None]:
+    check_dashboard(spec, cluster_yaml)  # before anything is written
     paths.folder.mkdir(parents=True, exist_ok=True)
     script = paths.folder / "slurm.sbatch"
     script.write_text(batch_script(spec, paths.name, start_args,

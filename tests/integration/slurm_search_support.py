@@ -17,6 +17,7 @@ from pathlib import Path
 import yaml
 from test_search_support import magvox, write_space, write_tiny_dataset
 
+REPO = Path(__file__).resolve().parents[2]
 TRIAL_SETTINGS = {"cpus_per_trial": 1, "checkpoint_every_s": 0}
 RAY_PORTS = ("port", "dashboard_port", "object_manager_port",
              "node_manager_port", "metrics_export_port", "dashboard_agent_listen_port",
@@ -41,22 +42,35 @@ def _free(port: int) -> bool:
     return True
 
 
+def merged(base: dict, changes: dict) -> dict:
+    """``base`` with ``changes`` merged in, mapping by mapping (neither is modified)."""
+    out = dict(base)
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            value = merged(out[key], value)
+        out[key] = value
+    return out
+
+
 def cluster_yaml(folder: Path, slurm: dict | None = None, ray: dict | None = None) -> Path:
-    """A cluster.yaml for the test Slurm: 2 nodes, 1 CPU and 2 fake GPUs each, ports of its own
-    (node i at + 1000 i), a Ray session folder of its own, workdir ``folder``."""
+    """The shipped cluster.yaml with only what the test Slurm needs changed: 2 nodes, 1 CPU and
+    2 fake GPUs each, ports of its own (node i at + 1000 i), a Ray session folder of its own, no
+    environment set-up (its modules and venv are not here), workdir ``folder``. Everything else,
+    include_dashboard among it, stays as shipped: a default that fails on a fresh install fails
+    here too."""
     base = _port_base()
     ports = {key: base + i for i, key in enumerate(RAY_PORTS)}
-    spec = {
+    test_host = {
         "slurm": {"partition": "gpu", "nodes": 2, "gpus_per_node": 2, "cpus_per_node": 1,
                   "time": "00:15:00", "signal_s": 60, "job_name": "mvtest", **(slurm or {})},
-        "ray": {**ports, "include_dashboard": False, "min_worker_port": base + 100,
-                "max_worker_port": base + 400, "node_port_offset": 1000,
-                "nodes_timeout_s": 120, "temp_dir": f"/tmp/mvr-{uuid.uuid4().hex[:8]}",
-                **(ray or {})},
+        "ray": {**ports, "min_worker_port": base + 100, "max_worker_port": base + 400,
+                "node_port_offset": 1000, "nodes_timeout_s": 120,
+                "temp_dir": f"/tmp/mvr-{uuid.uuid4().hex[:8]}", **(ray or {})},
         "env": {"setup": "", "workdir": str(folder)},
     }
+    shipped = yaml.safe_load((REPO / "cluster.yaml").read_text())
     path = folder / "cluster.yaml"
-    path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    path.write_text(yaml.safe_dump(merged(shipped, test_host), sort_keys=False))
     return path
 
 

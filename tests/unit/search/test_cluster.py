@@ -139,3 +139,46 @@ def test_the_head_announces_its_address_on_the_interface_asked_for() -> None:
                             text=True)
     assert failed.returncode == 1
     assert "no IPv4 address from interface lo on here" in failed.stderr
+
+
+def test_the_shipped_cluster_yaml_leaves_the_dashboard_off() -> None:
+    from search.cluster import ClusterSpec
+
+    raw = yaml.safe_load((REPO / "cluster.yaml").read_text())
+    assert raw["ray"]["include_dashboard"] is False and ClusterSpec().include_dashboard is False
+    script = batch_script(load_cluster(REPO / "cluster.yaml"), "s", [], "log")
+    assert "--include-dashboard=false" in script and "--include-dashboard=true" not in script
+
+
+def test_the_dashboard_check_agrees_with_rays_own() -> None:
+    from ray._private.utils import get_dashboard_dependency_error
+
+    from search.cluster import dashboard_missing
+
+    assert bool(dashboard_missing()) == (get_dashboard_dependency_error() is not None)
+
+
+def _dashboard_on(tmp_path: Path) -> Path:
+    raw = yaml.safe_load((REPO / "cluster.yaml").read_text())
+    raw["ray"]["include_dashboard"] = True
+    path = tmp_path / "cluster.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    return path
+
+
+def test_a_dashboard_without_its_packages_is_refused_before_submitting(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("search.cluster.dashboard_missing", lambda: ["aiohttp_cors", "grpc"])
+    path = _dashboard_on(tmp_path)
+    opts = StartOptions(space="default", sampler="random", trials=3, name="dash",
+                        root=str(tmp_path / "s"), dataset=str(tmp_path))
+    with pytest.raises(ClusterError) as err:
+        submit(str(path), opts, dry_run=True)
+    assert str(err.value) == (
+        f"{path}: ray.include_dashboard: true needs Ray's dashboard packages, missing on this "
+        'host: aiohttp_cors, grpc; pip install "ray[default]" (in the environment env.setup '
+        "activates) or set include_dashboard: false")
+    assert not (tmp_path / "s").exists()  # nothing written
+    monkeypatch.setattr("search.cluster.dashboard_missing", lambda: [])
+    script, _ = submit(str(path), opts, dry_run=True)
+    assert "--include-dashboard=true --dashboard-port=8265" in script.read_text()
