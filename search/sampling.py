@@ -91,6 +91,21 @@ def trial_dict(space: Space, config: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def first_config(space: Space) -> dict[str, Any]:
+    """TrialConfig fields of the space's first enqueued configuration (the one a search tries
+    first), over its fixed fields; the fixed fields alone where it enqueues none."""
+    return trial_dict(space, dict(space.enqueue[0]) if space.enqueue else {})
+
+
+def default_learner(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The default search's first configuration (``search/spaces/default.yaml``: its fixed
+    settings, its ``targets`` entry for the target asked for, and its first enqueued point) with
+    ``overrides`` (``--set``) winning: what ``magvox train`` runs without ``--preset``."""
+    from search.space import load_space
+
+    return first_config(load_space("default", overrides))
+
+
 def make_sampler(kind: str, seed: int) -> Any:
     """Optuna's sampler by name: ``random`` (RandomSampler) or ``tpe`` (TPESampler)."""
     import optuna

@@ -1,6 +1,7 @@
 """Parameters, memory and FLOPs of a configuration, before running it.
 
-    magvox estimate                               # seed-base on the 60x60x120 training grid
+    magvox estimate                               # the default search's learner, 60x60x120 grid
+    magvox estimate --preset seed-base            # the original base model (40^3 kernels)
     magvox estimate --preset seed-small --set batch_size=8 --memory-mb 4096
 
 Per conv layer: output shape, parameters, forward GFLOP per sample for the direct and FFT

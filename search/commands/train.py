@@ -1,8 +1,14 @@
 """Train and evaluate one configuration on the shared dataset; print the metrics table.
 
-    magvox train                                  # seed-base on data/cgt_te.zarr
-    magvox train --preset periodic --set lr=0.003 --set epochs=10
-    magvox train --set kernel_sizes=[20] --set target=moment_class --out runs/k20
+    magvox train                                  # the default search's learner, data/cgt_te.zarr
+    magvox train --set target=moment_class        # ... with that target's settings (30 epochs)
+    magvox train --preset seed-base               # the original base model
+    magvox train --preset periodic --set lr=0.003 --set epochs=10 --out runs/p
+
+Without --preset the configuration is the one the default search tries first
+(search/spaces/default.yaml: its fixed settings, its entry under ``targets`` for the target, its
+first enqueued point: periodic-fast, 12 epochs, 3-fold CV for ground_state); ``--set`` wins over
+it. With ``--preset NAME`` it is that preset and the TrialConfig defaults, then ``--set``.
 
 Per-epoch progress goes to stderr; the table compares the CNN with the majority-class and
 composition-only baselines on the same validation composites. ``--out DIR`` keeps an atomic
@@ -15,15 +21,21 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from data_prep import BUNDLED_DATASET
+
+if TYPE_CHECKING:
+    from models.trial import TrialConfig
 
 
 def add_config_arguments(parser: argparse.ArgumentParser) -> None:
     """--preset and --set, shared with ``magvox estimate``."""
-    parser.add_argument("--preset", default="seed-base",
+    parser.add_argument("--preset", default=None,
                         help="registered configuration (seed-base, seed-small, seed-largep, "
-                             "periodic); default seed-base")
+                             "periodic, periodic-fast); default: the default search's learner "
+                             "(periodic-fast with the settings and first configuration of "
+                             "search/spaces/default.yaml for the target)")
     parser.add_argument("--set", dest="overrides", action="append", default=[],
                         metavar="KEY=VALUE",
                         help="override a hyperparameter, e.g. lr=0.1, kernel_sizes=[20], "
@@ -43,12 +55,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
 
 
-def trial_config(args: argparse.Namespace):
-    """The TrialConfig of --preset and --set."""
+def trial_config(args: argparse.Namespace) -> TrialConfig:
+    """The TrialConfig of --preset (none: the default search's learner) and --set."""
     from models.trial import TrialConfig
     from search.overrides import parse_sets
+    from search.sampling import default_learner
 
-    return TrialConfig.from_dict({"preset": args.preset, **parse_sets(args.overrides)})
+    sets = parse_sets(args.overrides)
+    if args.preset is None:
+        return TrialConfig.from_dict(default_learner(sets))
+    return TrialConfig.from_dict({"preset": args.preset, **sets})
 
 
 def _progress(record: dict[str, float]) -> None:

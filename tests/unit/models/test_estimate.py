@@ -51,10 +51,10 @@ def test_parse_overrides_reads_yaml_values():
 
 
 def test_estimate_cli_exit_codes(capsys):
-    assert main(["estimate", "--json", "--memory-mb", "100000"]) == 0
+    assert main(["estimate", "--preset", "seed-base", "--json", "--memory-mb", "100000"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["fits"] is True and out["params"] == 3 * (2 * 40**3 + 1) + 2 * (3 * 40**3 + 1)
-    assert main(["estimate", "--memory-mb", "10"]) == 3
+    assert main(["estimate", "--preset", "seed-base", "--memory-mb", "10"]) == 3
     assert main(["estimate", "--set", "kernel_sizes=[500]"]) == 2
     assert "kernel_sizes[0]" in capsys.readouterr().err
 
@@ -68,8 +68,9 @@ def test_train_cli_prints_the_table_and_resumes(tmp_path, capsys):
     from magdata_fake import FakeDataset, write_zarr_dataset
 
     store = write_zarr_dataset(tmp_path / "ds.zarr", FakeDataset(n_composites=10))
-    argv = ["train", "--dataset", str(store), "--set", "kernel_sizes=[5]", "--set", "epochs=2",
-            "--set", "lr=0.5", "--set", "batch_size=4", "--out", str(tmp_path / "run")]
+    argv = ["train", "--preset", "seed-base", "--dataset", str(store), "--set", "kernel_sizes=[5]",
+            "--set", "epochs=2", "--set", "lr=0.5", "--set", "batch_size=4",
+            "--set", "folds=3", "--out", str(tmp_path / "run")]  # 3 development AFM composites
     assert main(argv) == 0
     out = capsys.readouterr()
     assert "composition" in out.out and "epoch 2" in out.err

@@ -14,8 +14,8 @@ import pytest
 from magdata_fake import FakeDataset, write_zarr_dataset
 
 EPOCHS = 150  # long enough that the kill lands mid-trial, checked below
-ARGS = ["--set", "kernel_sizes=[5]", "--set", f"epochs={EPOCHS}", "--set", "lr=0.05",
-        "--set", "batch_size=4", "--set", "folds=2", "--threads", "1"]
+ARGS = ["--preset", "seed-base", "--set", "kernel_sizes=[5]", "--set", f"epochs={EPOCHS}",
+        "--set", "lr=0.05", "--set", "batch_size=4", "--set", "folds=2", "--threads", "1"]
 
 
 def _train(store, out, **kw):
