@@ -16,6 +16,7 @@ from pathlib import Path
 
 from data_prep.dataset import create_store, rebuild_tables, remove_sample, sample_rows
 from data_prep.discover import DEFAULT_PATTERN, Source, discover
+from data_prep.outputs import RUN_JSON
 from data_prep.regrid import TRAIN_GRID
 from data_prep.sample import PrepOptions, process_source
 
@@ -108,6 +109,22 @@ def _progress(enabled: bool, k: int, n: int, results: list[dict]) -> None:
         print(f"[{k}/{n}] {last['status']:8s} {last['path']}", file=sys.stderr, flush=True)
 
 
+def find_sources(sources: list[str | Path], pattern: str = DEFAULT_PATTERN) -> list[Source]:
+    """Every source under ``sources`` (``discover``), sorted by path; FileNotFoundError naming
+    a source that does not exist, ValueError naming one under which no run is found (a typo
+    in a path must not pass as an empty dataset)."""
+    found: dict[str, Source] = {}
+    for src in sources:
+        if not Path(src).exists():
+            raise FileNotFoundError(f"{src}: no such file or folder")
+        runs = discover([src], pattern)
+        if not runs:
+            raise ValueError(f"{src}: no DFT run found in it (VASP run folders with CHGCAR, "
+                             f"{RUN_JSON} of magvox runs, or volumetric files)")
+        found.update((run.path, run) for run in runs)
+    return sorted(found.values(), key=lambda s: s.path)
+
+
 def prepare_dataset(
     sources: list[str | Path],
     out: str | Path,
@@ -126,11 +143,12 @@ def prepare_dataset(
     workers: Ray worker CPUs (default: all cores); 0 runs in this process without Ray.
     address: an existing Ray cluster (default: start a private local one).
     Returns a PrepReport; rejected inputs are also written to ``out/rejected.csv``.
+    A source that does not exist or holds no run raises before the store is created.
     """
     start = time.perf_counter()
+    found = find_sources(sources, pattern)
     out = create_store(out, tuple(train_grid))
     report = PrepReport(out=out)
-    found = discover(list(sources), pattern)
     report.found = len(found)
     hashes, stamps = _known(out)
     stored = {str(Path(r["source"]).parent) for r in sample_rows(out) if r.get("source")}

@@ -7,6 +7,9 @@ names the offending field, so a search can log the reason and skip the trial.
 from __future__ import annotations
 
 import dataclasses
+import functools
+import numbers
+import typing
 from dataclasses import dataclass
 from typing import Any
 
@@ -92,6 +95,47 @@ def coerce(cfg: ModelConfig) -> ModelConfig:
         if fixed != original or not isinstance(original, tuple):
             fixes[name] = fixed
     return dataclasses.replace(cfg, **fixes) if fixes else cfg
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _is_ints(value: Any) -> bool:
+    """One integer (repeated per block by ``coerce``) or a list of integers."""
+    return _is_int(value) or (isinstance(value, list | tuple) and all(map(_is_int, value)))
+
+
+KIND_CHECKS = {  # declared type -> (check, what the error says was expected)
+    "bool": (lambda v: isinstance(v, bool), "true or false"),
+    "int": (_is_int, "an integer"),
+    "float": (_is_number, "a number"),
+    "str": (lambda v: isinstance(v, str), "a string"),
+    "tuple": (_is_ints, "an integer or a list of integers, e.g. [4, 4]"),
+}
+
+
+@functools.cache
+def _type_hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def check_types(cls: type, values: dict[str, Any]) -> None:
+    """ConfigError naming the first field of ``values`` whose value is not of the type the
+    dataclass ``cls`` declares for it (ints count as floats, never bools as numbers); fields of
+    other declared types, and names ``cls`` lacks, are left to the caller."""
+    hints = _type_hints(cls)
+    for name, value in values.items():
+        hint = hints.get(name)
+        kind = getattr(typing.get_origin(hint) or hint, "__name__", None)
+        check, want = KIND_CHECKS.get(kind, (None, ""))
+        if check is not None and not check(value):
+            shown = list(value) if isinstance(value, tuple) else value  # as the user wrote it
+            raise ConfigError(name, f"expected {want}, got {shown!r}")
 
 
 def conv_output_size(n: int, kernel: int, stride: int, padding: str) -> int:

@@ -7,6 +7,9 @@ import warnings
 import numpy as np
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
+from models.config import ConfigError
+from models.data import CLASS_MEANING
+
 
 def strata(y: np.ndarray, classification: bool, bins: int = 3) -> np.ndarray:
     """Stratification labels: the class, or the quantile bin of a regression target."""
@@ -93,3 +96,23 @@ def development_splits(
                                    groups=xs)
         out.append((dev[train], dev[val]))
     return out
+
+
+def check_class_counts(composites: list[str], y: np.ndarray, test: np.ndarray, *, folds: int,
+                       target: str) -> None:
+    """Refuse a classification ``target`` (labels 0/1) whose development composites (``test``
+    False) cannot fill the splits: k-fold cross-validation needs ``folds`` composites of each
+    class (every fold validates on both), a single split (folds = 0) one of each. ConfigError
+    on ``folds``, with the counts per class."""
+    dev = ~np.asarray(test, dtype=bool)
+    _, first = np.unique(np.asarray(composites)[dev], return_index=True)
+    labels = np.asarray(y)[dev][first]
+    counts = {c: int(np.sum(labels == c)) for c in (1, 0)}
+    need = folds if folds >= 2 else 1
+    if min(counts.values()) >= need:
+        return
+    split = f"{folds}-fold cross-validation" if folds >= 2 else "a train/validation split"
+    have = " and ".join(f"{n} of class {c}" for c, n in counts.items())
+    meaning = f" ({CLASS_MEANING[target]})" if target in CLASS_MEANING else ""
+    raise ConfigError("folds", f"{split} of {target} needs at least {need} development "
+                               f"composites of each class; the dataset has {have}{meaning}")

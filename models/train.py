@@ -29,7 +29,7 @@ from models.data import Samples, load_samples, per_voxel, to_channels
 from models.device import resolve_device
 from models.member import Member, evaluate, new_member, train_epoch
 from models.result import TrialResult
-from models.split import development_splits
+from models.split import check_class_counts, development_splits
 from models.trial import TrialConfig, validate
 
 OnEpoch = Callable[[dict[str, float]], bool | None]
@@ -130,6 +130,9 @@ def run_trial(
     """
     where = resolve_device(device)
     config, samples, x = prepare(config, dataset, where)
+    if config.task == "class":
+        check_class_counts(samples.composites, samples.y, samples.test, folds=config.folds,
+                           target=config.target)
     splits = development_splits(samples.composites, samples.y, samples.test,
                                 classification=config.task == "class", seed=config.seed,
                                 folds=config.folds, val_fraction=config.val_fraction)

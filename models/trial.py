@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from models.augment import AUGMENTS
-from models.config import ConfigError, ModelConfig, validate_model
+from models.config import ConfigError, ModelConfig, check_types, validate_model
 from models.data import INPUT_UNITS
 from models.normalize import INPUT_NORMS
 from models.presets import get_preset
@@ -129,16 +129,25 @@ class TrialConfig:
         """Preset ``d["preset"]`` (default seed-base) with every other key overriding it.
 
         Keys may be flat model fields (``kernel_sizes``) or a nested ``model`` dict. An unknown
-        key raises ConfigError naming it.
+        key, or a value not of its field's type (``lr="abc"``), raises ConfigError naming it.
         """
         d = dict(d)
-        preset = get_preset(d.pop("preset", "seed-base"))
-        model_keys = dict(d.pop("model", {}) or {})
-        model_keys.update({k: d.pop(k) for k in list(d) if k in MODEL_FIELDS})
+        name = d.pop("preset", "seed-base")
+        check_types(cls, {"preset": name})
+        try:
+            preset = get_preset(name)
+        except KeyError as exc:
+            raise ConfigError("preset", exc.args[0]) from exc
+        model_keys = d.pop("model", None) or {}
+        if not isinstance(model_keys, dict):
+            raise ConfigError("model", f"expected a mapping of model fields, got {model_keys!r}")
+        model_keys = {**model_keys, **{k: d.pop(k) for k in list(d) if k in MODEL_FIELDS}}
         trial_names = {f.name for f in fields(cls)}
         for key in {**model_keys, **d}:
             if key not in trial_names and key not in MODEL_FIELDS:
                 raise ConfigError(key, "unknown hyperparameter")
+        check_types(ModelConfig, model_keys)
+        check_types(cls, d)
         model = preset.model.replace(**model_keys)
         return cls(preset=preset.name, model=model, **{**preset.training, **d})
 

@@ -171,7 +171,7 @@ def resolve_targets(raw: dict[str, Any], overrides: dict[str, Any], source: str
         raise SpaceError(f"{source}: targets: expected a mapping target -> fields")
     fixed = dict(raw.get("fixed") or {})
     target = overrides.get("target", fixed.get("target"))
-    extra = per_target.get(target) or {}
+    extra = (per_target.get(target) if isinstance(target, str) else None) or {}
     if not isinstance(extra, dict):
         raise SpaceError(f"{source}: targets.{target}: expected a mapping of fields")
     extra = dict(extra)
@@ -223,7 +223,7 @@ def _resolve_metric(source: str, settings: SearchSettings, fixed: dict[str, Any]
             "target", "ground_state")
     except KeyError as exc:
         raise SpaceError(f"{source}: fixed.preset: {exc.args[0]}") from exc
-    if target not in TARGETS:
+    if not isinstance(target, str) or target not in TARGETS:
         raise SpaceError(f"{source}: fixed.target {target!r} is not one of {', '.join(TARGETS)}")
     task = TARGETS[target]
     metric = settings.metric

@@ -4,7 +4,8 @@ Sources: VASP run folders (CHGCAR + OUTCAR/OSZICAR/vasprun.xml), magvox run fold
 (magvox_run.json) and loose volumetric files. Composite/configuration come from run metadata or
 the path (default ``<composite>/<configuration>/CHGCAR``; see --pattern). Runs on a private local
 Ray cluster (--address for an existing one). Idempotent and safe to kill; re-run to complete.
-Exit code 3 when any input was rejected (listed in OUT/rejected.csv).
+Exit code 3 when any input was rejected (listed in OUT/rejected.csv); 2, with nothing written,
+when a source does not exist or holds no run.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Prepare the dataset; print the summary; 3 when anything was rejected."""
+    """Prepare the dataset; print the summary; 3 when anything was rejected, 2 on bad input."""
     from data_prep.prep import prepare_dataset
 
     try:
@@ -48,6 +49,6 @@ def run(args: argparse.Namespace) -> int:
             address=args.address, progress=not args.quiet)
     except (ValueError, OSError) as exc:
         print(f"magvox prep: {exc}", file=sys.stderr)
-        return 1
+        return 2
     print(report.summary())
     return report.exit_code
