@@ -105,29 +105,8 @@ def load_samples(
     without a label are dropped (listed in ``Samples.dropped``).
     """
     ds = open_source(dataset)
-    index = ds.index
-    ids, comps, confs = (_column(index, n) for n in ("sample_id", "composite", "configuration"))
+    keep, dropped, label, raw = _select(ds, target, configuration, threshold_uB)
     wanted = configuration.split("+")
-    label, raw = _label_of(ds.labels, target, threshold_uB)
-    dropped: dict[str, str] = {}
-    keep: list[tuple[str, list[str]]] = []
-    by_run: dict[tuple[str, str], str] = {}
-    for i in range(len(ids)):  # the first sample of a run, as before several configurations
-        by_run.setdefault((comps[i], confs[i]), ids[i])
-    for comp in sorted(set(comps)):
-        missing = [k for k in wanted if (comp, k) not in by_run]
-        value = label.get(comp, float("nan"))
-        if missing:
-            dropped[comp] = f"no {' or '.join(missing)} sample"
-        elif not np.isfinite(value):
-            dropped[comp] = f"no {target} label"
-        else:
-            keep.append((comp, [by_run[(comp, k)] for k in wanted]))
-    if not keep:
-        reasons = pd.Series(list(dropped.values())).value_counts()
-        why = ", ".join(f"{n} composites: {r}" for r, n in reasons.items())
-        raise ValueError(f"no composite has both a {configuration} density and a {target} label "
-                         f"({why})")
     first = np.asarray(ds.spin(keep[0][1][0], grid="train"), dtype=np.float32)
     shape = (len(keep), *first.shape) if len(wanted) == 1 else (len(keep), len(wanted),
                                                                  *first.shape)
@@ -138,7 +117,7 @@ def load_samples(
     y = np.array([label[c] for c, _ in keep])
     y = y.astype(np.int64) if target in CLASS_MEANING else y.astype(np.float64)
     comps, sids = [c for c, _ in keep], [runs[0] for _, runs in keep]
-    volume, lattice = _geometry(index, sids)
+    volume, lattice = _geometry(ds.index, sids)
     held_out = set(test_composites(ds))
     return Samples(spin, y, comps, sids, dropped, volume, lattice,
                    np.array([c in held_out for c in comps], dtype=bool),
@@ -164,6 +143,46 @@ def density_integrals(spin: np.ndarray, volume_A3: np.ndarray) -> np.ndarray | N
         out[i, :, 0] = sample.sum(axis=axes, dtype=np.float64) * dv[i]
         out[i, :, 1] = np.abs(sample).sum(axis=axes, dtype=np.float64) * dv[i]
     return out
+
+
+def _select(ds: Any, target: str, configuration: str, threshold_uB: float):
+    """-> (kept [(composite, [sample id per configuration])], dropped {composite: why},
+    label {composite: y}, raw {composite: value}); ValueError when nothing is kept."""
+    index = ds.index
+    ids, comps, confs = (_column(index, n) for n in ("sample_id", "composite", "configuration"))
+    wanted = configuration.split("+")
+    label, raw = _label_of(ds.labels, target, threshold_uB)
+    dropped: dict[str, str] = {}
+    keep: list[tuple[str, list[str]]] = []
+    by_run: dict[tuple[str, str], str] = {}
+    for i in range(len(ids)):  # the first sample of a run, as before several configurations
+        by_run.setdefault((comps[i], confs[i]), ids[i])
+    for comp in sorted(set(comps)):
+        missing = [k for k in wanted if (comp, k) not in by_run]
+        value = label.get(comp, float("nan"))
+        if missing:
+            dropped[comp] = f"no {' or '.join(missing)} sample"
+        elif not np.isfinite(value):
+            dropped[comp] = f"no {target} label"
+        else:
+            keep.append((comp, [by_run[(comp, k)] for k in wanted]))
+    if not keep:
+        reasons = pd.Series(list(dropped.values())).value_counts()
+        why = ", ".join(f"{n} composites: {r}" for r, n in reasons.items())
+        raise ValueError(f"no composite has both a {configuration} density and a {target} label "
+                         f"({why})")
+    return keep, dropped, label, raw
+
+
+def labelled_composites(
+    dataset: Any, target: str = "ground_state", configuration: str = "FM",
+    threshold_uB: float = 4.0,
+) -> tuple[list[str], np.ndarray]:
+    """The composites ``load_samples`` would keep (every named run and a label), and their labels
+    (S,), without reading a density: what an outer split of a nested cross-validation needs."""
+    keep, _, label, _ = _select(open_source(dataset), target, configuration, threshold_uB)
+    y = np.array([label[c] for c, _ in keep])
+    return [c for c, _ in keep], (y.astype(np.int64) if target in CLASS_MEANING else y)
 
 
 def test_composites(ds: Any) -> list[str]:

@@ -108,6 +108,26 @@ def best(args: argparse.Namespace) -> int:
     return 0
 
 
+def assess(args: argparse.Namespace) -> int:
+    from search.assess import AssessOptions
+    from search.assess import assess as run_assessment
+    from search.overrides import parse_sets
+
+    opts = AssessOptions(
+        name=args.name, space=args.space, sampler=args.sampler, trials=args.trials,
+        dataset=args.dataset, root=args.root, seed=args.seed,
+        overrides=parse_sets(args.overrides) or None, outer_folds=args.outer_folds,
+        address=args.address)
+    _, pooled = run_assessment(opts)
+    if pooled is None:
+        where = f" --root {args.root}" if args.root else ""
+        print(f"assessment {args.name}: interrupted; continue: magvox search assess "
+              f"{args.name}{where} (the same options)")
+        return 1
+    print(pooled.text())
+    return 0
+
+
 def bench(args: argparse.Namespace) -> int:
     if args.learning:
         from search.learning_bench import TARGETS, run_learning
@@ -128,4 +148,5 @@ def bench(args: argparse.Namespace) -> int:
     return 0
 
 
-ACTIONS = {"bench": bench, "start": start, "resume": resume, "status": status, "best": best}
+ACTIONS = {"assess": assess, "bench": bench, "start": start, "resume": resume, "status": status,
+           "best": best}

@@ -122,8 +122,11 @@ def new_tuner(record: SearchRecord, paths: SearchPaths, dataset: Any,
     s = space.settings
     # max_t one above the last epoch: ASHA stops a trial that reaches max_t, and the trial's
     # final row (artifacts, baselines) is reported after its last epoch.
-    scheduler = ASHAScheduler(time_attr="epoch", max_t=epochs_of(space) + 1,
-                              grace_period=s.grace_epochs, reduction_factor=s.reduction_factor)
+    max_t = epochs_of(space) + 1
+    # a space run with fewer epochs than its grace period (--set epochs=2): no early stop
+    scheduler = ASHAScheduler(time_attr="epoch", max_t=max_t,
+                              grace_period=min(s.grace_epochs, max_t),
+                              reduction_factor=s.reduction_factor)
     searcher = build_searcher(record, paths, grid, dataset.samples_per_configuration())
     tune_config = tune.TuneConfig(
         metric=s.metric, mode=s.mode, num_samples=record.trials,

@@ -1,4 +1,5 @@
-"""The hyperparameter search: ``start`` a search, ``resume`` it after a crash, ``status``, ``best``.
+"""The hyperparameter search: ``start`` a search, ``resume`` it after a crash, ``status``, ``best``;
+``assess`` runs a whole search inside each fold of a nested cross-validation.
 
 With no arguments, ``magvox search start`` runs the small default space on the bundled dataset
 (data/cgt_te.zarr) on a private local Ray cluster, logging to ./searches/mlflow.db; watch it with
@@ -36,6 +37,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     _common(resume)
     resume.add_argument("--slurm", metavar="CLUSTER_YAML", help="submit the search again to SLURM")
     resume.add_argument("--dry-run", action="store_true", help="with --slurm: do not submit")
+    assess = sub.add_parser("assess", help="nested cross-validation of a whole search over every "
+                            "labelled composite: the figure of record (runs again = resumes)")
+    assess.add_argument("name", help="name of the assessment (its folder under --root)")
+    assess.add_argument("--space", help="space YAML file or bundled name (default, table2)")
+    assess.add_argument("--sampler", choices=("random", "tpe"), help="Optuna sampler")
+    assess.add_argument("--trials", type=int, help="trials of each outer fold's search")
+    assess.add_argument("--outer-folds", type=int, default=5,
+                        help="outer folds by composite, stratified by label and X (default 5)")
+    assess.add_argument("--seed", type=int, help="seed of the outer folds and the sampler")
+    assess.add_argument("--dataset", help="Zarr dataset or a YAML list of stores (default: the "
+                        "space's, else the bundled one)")
+    assess.add_argument("--set", dest="overrides", action="append", default=[],
+                        metavar="KEY=VALUE", help="fix a trial field, e.g. target=moment")
+    _common(assess)
     bench = sub.add_parser("bench", help="measure service overhead, trials/hour, TPE vs random")
     bench.add_argument("--dataset", default=str(BUNDLED_DATASET),
                        help="dataset to search on (default: the bundled one)")

@@ -1,0 +1,51 @@
+"""The files a nested cross-validation leaves: assessment.json, assessment.csv, assessment.txt.
+
+``assessment.csv`` has one row per composite: the outer fold that predicted it, its chalcogen X,
+its label ``y`` and each model's prediction (P(class 1) for a class, the value for a regression
+target, in the label's units), so any figure can be recomputed from it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+
+def table(reports: list[dict[str, Any]]) -> pd.DataFrame:
+    """One row per composite of every outer fold's test report."""
+    from data_prep.holdout import chalcogen
+
+    rows = []
+    for i, rep in enumerate(reports):
+        for j, comp in enumerate(rep["test_composites"]):
+            rows.append({"composite": comp, "outer_fold": i, "X": chalcogen(comp),
+                         "y": rep["y"][j],
+                         **{m: p[j] for m, p in rep["predictions"].items()}})
+    return pd.DataFrame(rows)
+
+
+def selections(reports: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What each outer search selected and how its fold scored it."""
+    return [{"outer_fold": i, "trial": rep.get("trial"), "trial_run_id": rep.get("trial_run_id"),
+             "n_dev": rep.get("n_dev"), "scores": rep["scores"]}
+            for i, rep in enumerate(reports)]
+
+
+def _atomic(path: Path, text: str) -> Path:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(text)
+    tmp.replace(path)
+    return path
+
+
+def write_outputs(folder: Path, pooled: Any, reports: list[dict[str, Any]]) -> list[Path]:
+    """Write the three files into ``folder`` (each atomically); -> their paths."""
+    data = {**pooled.to_dict(), "outer_folds": selections(reports), "text": pooled.text()}
+    return [
+        _atomic(folder / "assessment.json", json.dumps(data, indent=1)),
+        _atomic(folder / "assessment.csv", table(reports).to_csv(index=False)),
+        _atomic(folder / "assessment.txt", pooled.text() + "\n"),
+    ]

@@ -1,0 +1,86 @@
+"""Nested cross-validation pieces: the outer folds over every labelled composite of Table 1, the
+dataset view that holds one fold out, and the pooling of out-of-fold predictions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from data_prep.dataset import open_dataset
+from data_prep.holdout import chalcogen
+from models.data import labelled_composites
+from models.evaluate import compare
+from models.pooled import pool
+from search.assess import outer_folds, store_paths, write_view
+
+
+@pytest.fixture(scope="module")
+def table1(bundled_dataset: Path) -> tuple[list[str], np.ndarray]:
+    """Every composite of data/cgt.yaml with an FM density and a ground_state label."""
+    return labelled_composites(bundled_dataset.parent / "cgt.yaml", "ground_state", "FM")
+
+
+def test_outer_folds_cover_every_labelled_composite_once_stratified(table1) -> None:
+    names, y = table1
+    assert len(names) >= 160  # the stores' own test splits are in too
+    folds = outer_folds(names, y, 5, classification=True, seed=0)
+    flat = [c for f in folds for c in f]
+    assert sorted(flat) == sorted(names) and len(set(flat)) == len(flat)
+    assert max(map(len, folds)) - min(map(len, folds)) <= 1
+    label = dict(zip(names, y, strict=True))
+    for fold in folds:  # every fold holds each X and both classes, near their shares
+        assert {chalcogen(c) for c in fold} == {"S", "Se", "Te"}
+        afm = sum(label[c] == 0 for c in fold)
+        assert abs(afm / len(fold) - np.mean(y == 0)) < 0.05
+    assert folds == outer_folds(names, y, 5, classification=True, seed=0)  # seeded
+    assert folds != outer_folds(names, y, 5, classification=True, seed=1)
+
+
+def test_outer_folds_refuse_a_class_smaller_than_the_folds() -> None:
+    names = [f"Cr{el}Ge2Te6" for el in ("Ti", "V", "Mn", "Fe", "Co", "Ni", "Cu", "Y", "Nb", "Ru")]
+    y = np.array([0, 0, 0, 1, 1, 1, 1, 1, 1, 1])
+    with pytest.raises(ValueError, match=r"at least 5 composites of each class.*class 0: 3"):
+        outer_folds(names, y, 5, classification=True, seed=0)
+    with pytest.raises(ValueError, match="at least 2"):
+        outer_folds(names, y, 1, classification=True, seed=0)
+
+
+def test_a_fold_view_holds_exactly_that_fold_out(bundled_dataset: Path, tmp_path: Path) -> None:
+    stores = store_paths(bundled_dataset.parent / "cgt.yaml")
+    assert len(stores) == 3 and all(Path(s).is_absolute() for s in stores)
+    fold = ["CrVGe2Te6", "CrNiSi2Se6", "CrMnP2S6"]
+    view = open_dataset(write_view(tmp_path / "outer0.yaml", stores, fold))
+    assert view.test_composites == sorted(fold)
+    whole = open_dataset(bundled_dataset.parent / "cgt.yaml")
+    assert len(view.labels) == len(whole.labels)  # same stores, only the split differs
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump({"stores": stores, "test_composites": ["CrXxGe2Te6"]}))
+    with pytest.raises(ValueError, match=r"bad\.yaml: test_composites \['CrXxGe2Te6'\]"):
+        open_dataset(bad)
+
+
+def _fold(names, y, cnn, other):
+    return {"composites": names, "y": list(y), "predictions": {"cnn": list(cnn),
+                                                               "majority": list(other)}}
+
+
+def test_pooling_scores_the_out_of_fold_predictions_together() -> None:
+    rng = np.random.default_rng(0)
+    names = [f"Cr{el}Ge2{x}6" for x in ("Te", "Se") for el in ("Ti", "V", "Mn", "Fe", "Co",
+                                                                  "Ni", "Cu", "Y", "Nb", "Ru")]
+    y = np.array([0, 1] * 10)
+    cnn = np.clip(y + rng.normal(0, 0.3, 20), 0, 1)
+    folds = [_fold(names[:10], y[:10], cnn[:10], np.ones(10)),
+             _fold(names[10:], y[10:], cnn[10:], np.ones(10))]
+    pooled = pool("class", "ground_state", folds, n_boot=300)
+    scores, diffs = compare("class", y, {"cnn": cnn, "majority": np.ones(20)}, n_boot=300)
+    assert pooled.scores == scores and pooled.differences == diffs
+    assert pooled.n_composites == 20 and pooled.class_counts == {0: 10, 1: 10}
+    assert set(pooled.per_x) == {"Se", "Te"} and pooled.per_x["Te"]["n"] == 10
+    assert len(pooled.per_fold["cnn"]) == 2
+    assert "20 composites each predicted once" in pooled.text()
+    with pytest.raises(ValueError, match="more than one outer fold"):
+        pool("class", "ground_state", [folds[0], folds[0]])
