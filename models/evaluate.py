@@ -57,7 +57,10 @@ def _resamples(task: str, y: np.ndarray, n_boot: int, seed: int) -> np.ndarray:
 @dataclass
 class TestReport:
     """Scores on the test split: ``scores[model] = (value, lo, hi)``, ``differences[baseline] =
-    (value, lo, hi)`` of the CNN's advantage (positive = CNN better, for MAE too)."""
+    (value, lo, hi)`` of the CNN's advantage (positive = CNN better, for MAE too); ``y`` the
+    test labels and ``predictions[model]`` each model's P(class 1) or value per test composite
+    (in ``test_composites`` order); ``seed_scores`` / ``seed_predictions`` the same network
+    trained with each seed (``score_test_split(seeds=...)``)."""
 
     target: str
     task: str
@@ -68,6 +71,8 @@ class TestReport:
     differences: dict[str, tuple[float, float, float]] = field(default_factory=dict)
     y: list[float] = field(default_factory=list)
     predictions: dict[str, list[float]] = field(default_factory=dict)
+    seed_scores: list[float] = field(default_factory=list)
+    seed_predictions: list[list[float]] = field(default_factory=list)
 
     def beats(self, baseline: str) -> bool:
         """Whether the CNN beats ``baseline`` beyond the 95% interval of the difference (never
@@ -115,6 +120,10 @@ class TestReport:
                 f"search ({self.target}, {self.metric}, 95% bootstrap intervals; trained on "
                 f"{self.n_dev} development composites)")
         rows = [f"  {name:<12} {fmt(v)}" for name, v in self.scores.items()]
+        if len(self.seed_scores) > 1:
+            rows.append(f"  CNN trained with {len(self.seed_scores)} seeds: "
+                        f"{np.mean(self.seed_scores):.3f} +- {np.std(self.seed_scores):.3f} "
+                        f"(the single run above is the first)")
         diffs = [f"  CNN - {name}: {fmt(v)}{' (lower MAE is better)' if self.task == 'reg' else ''}"
                  for name, v in self.differences.items()]
         return "\n".join([head, *rows, *diffs, f"-> {self.verdict()}"])
@@ -150,20 +159,39 @@ def compare(task: str, y: np.ndarray, preds: dict[str, np.ndarray], *, n_boot: i
     return as_float, {k: tuple(float(v) for v in t) for k, t in diffs.items()}
 
 
+def _train_and_predict(config: TrialConfig, samples: Any, x: torch.Tensor, dev: np.ndarray,
+                       test: np.ndarray, seeds: int) -> list[np.ndarray]:
+    """One network per seed (config.seed, + 1, ...) trained on ``dev``; -> its test scores."""
+    augment = make_augmenter(config, samples)
+    out, cache = [], None
+    for r in range(seeds):
+        run = config.replace(seed=config.seed + r)  # new initial weights and batch order
+        member = new_member(run, x, samples.y, samples.grid, (dev, test), cache=cache,
+                            value=samples.value)
+        cache = member.cache
+        for epoch in range(run.epochs):
+            train_epoch(run, member, x, augment, epoch)
+        with torch.no_grad():
+            out.append(predict(run, member, x, test)[1])
+    return out
+
+
 def score_test_split(config: TrialConfig | dict[str, Any], dataset: Any, *,
-                     device: str = "cpu", n_boot: int = 2000, seed: int = 0) -> TestReport:
-    """Train ``config`` on all development composites and score the held-out test split."""
+                     device: str = "cpu", n_boot: int = 2000, seed: int = 0,
+                     seeds: int = 1) -> TestReport:
+    """Train ``config`` on all development composites and score the held-out test split.
+
+    ``seeds`` > 1: the configuration is trained that many times (seeds config.seed, + 1, ...);
+    the first is the report's ``cnn`` (the single run), every one's score is in ``seed_scores``
+    and its predictions in ``seed_predictions`` (the spread a single run hides).
+    """
     where = resolve_device(device)
     config, samples, x = prepare(config, dataset, where)
     dev, test = np.flatnonzero(~samples.test), np.flatnonzero(samples.test)
     if len(test) == 0 or len(dev) == 0:
         raise ValueError("the dataset has no held-out test composites with this target's label")
-    member = new_member(config, x, samples.y, samples.grid, (dev, test), value=samples.value)
-    augment = make_augmenter(config, samples)
-    for epoch in range(config.epochs):
-        train_epoch(config, member, x, augment, epoch)
-    with torch.no_grad():
-        _, cnn = predict(config, member, x, test)
+    runs = _train_and_predict(config, samples, x, dev, test, max(1, seeds))
+    cnn = runs[0]
     y, task = samples.y, config.task
     preds = {"cnn": cnn, "majority": majority_scores(task, y[dev], len(test)),
              "composition": composition_scores(task, samples.composites, y, dev, test)}
@@ -173,4 +201,6 @@ def score_test_split(config: TrialConfig | dict[str, Any], dataset: Any, *,
     return TestReport(config.target, task, METRIC[task], len(dev),
                       [samples.composites[i] for i in test], scores, diffs,
                       [float(v) for v in y[test]],
-                      {k: [float(v) for v in p] for k, p in preds.items()})
+                      {k: [float(v) for v in p] for k, p in preds.items()},
+                      [float(score(task, y[test], p)) for p in runs],
+                      [[float(v) for v in p] for p in runs])

@@ -35,6 +35,8 @@ class Pooled:
         per_fold: model -> the score of each outer fold (the spread between splits).
         per_x: chalcogen -> {"n", "class_counts", "scores", "differences"} (empty where a class
             is too small to score the group).
+        seed_scores: the pooled CNN score of each seed the selected configurations were trained
+            with (seed r of every fold together); ``cnn`` above is the first.
     """
 
     target: str
@@ -46,6 +48,7 @@ class Pooled:
     differences: dict[str, tuple[float, float, float]]
     per_fold: dict[str, list[float]] = field(default_factory=dict)
     per_x: dict[str, dict[str, Any]] = field(default_factory=dict)
+    seed_scores: list[float] = field(default_factory=list)
 
     def small_classes(self) -> dict[int, int]:
         """Classes with fewer than ``MIN_PER_CLASS`` composites: class -> count."""
@@ -82,6 +85,10 @@ class Pooled:
         for name, v in self.scores.items():
             folds = " ".join(f"{s:.2f}" for s in self.per_fold.get(name, []))
             lines.append(f"  {name:<12} {fmt(v)}   per fold: {folds}")
+        if len(self.seed_scores) > 1:
+            lines.append(f"  CNN over {len(self.seed_scores)} seeds: "
+                         f"{np.mean(self.seed_scores):.3f} +- {np.std(self.seed_scores):.3f} "
+                         f"({' '.join(f'{s:.3f}' for s in self.seed_scores)})")
         for name, v in self.differences.items():
             lines.append(f"  CNN - {name}: {fmt(v)}")
         for x, group in self.per_x.items():
@@ -125,7 +132,8 @@ def _group(task: str, y: np.ndarray, preds: dict[str, np.ndarray], n_boot: int, 
 def pool(task: str, target: str, folds: list[dict[str, Any]], *, n_boot: int = 2000,
          seed: int = 0) -> Pooled:
     """Pool outer folds ``[{"composites": [...], "y": [...], "predictions": {model: [...]}}]``
-    (``models.evaluate.TestReport`` fields) into one :class:`Pooled`. Every fold must carry the
+    (``models.evaluate.TestReport`` fields; ``seed_predictions`` optional) into one
+    :class:`Pooled`. Every fold must carry the
     same models, a ``cnn`` among them; a composite may appear in one fold only."""
     from data_prep.holdout import chalcogen
 
@@ -147,4 +155,13 @@ def pool(task: str, target: str, folds: list[dict[str, Any]], *, n_boot: int = 2
     per_x = {x: _group(task, y[xs == x], {m: p[xs == x] for m, p in preds.items()}, n_boot, seed)
              for x in sorted(set(xs))}
     return Pooled(target, task, METRIC[task], len(names), _counts(task, y), scores, diffs,
-                  per_fold, per_x)
+                  per_fold, per_x, _seed_scores(task, y, folds))
+
+
+def _seed_scores(task: str, y: np.ndarray, folds: list[dict[str, Any]]) -> list[float]:
+    """The pooled score of each seed, where every fold trained the same number (> 1) of seeds."""
+    counts = {len(f.get("seed_predictions") or []) for f in folds}
+    if len(counts) != 1 or (n := counts.pop()) < 2:
+        return []
+    return [float(score(task, y, np.concatenate([np.asarray(f["seed_predictions"][r], dtype=float)
+                                                  for f in folds]))) for r in range(n)]

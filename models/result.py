@@ -85,7 +85,8 @@ class TrialResult:
             lines.append(f"{label:<12}{cells}")
         verdict = "beats" if self.beats_baselines() else "does NOT beat"
         if self.folds > 1:
-            split = (f"mean of {self.folds}-fold cross-validation over "
+            times = f" x {self.config.repeats} seeds" if self.config.repeats > 1 else ""
+            split = (f"mean of {self.folds}-fold cross-validation{times} over "
                      f"{len(self.val_composites)} development composites")
         else:
             split = f"{len(self.train_composites)} train / {len(self.val_composites)} val"

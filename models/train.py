@@ -133,9 +133,11 @@ def run_trial(
     if config.task == "class":
         check_class_counts(samples.composites, samples.y, samples.test, folds=config.folds,
                            target=config.target)
-    splits = development_splits(samples.composites, samples.y, samples.test,
-                                classification=config.task == "class", seed=config.seed,
-                                folds=config.folds, val_fraction=config.val_fraction)
+    splits = [split for r in range(config.repeats)  # each repeat: its own shuffle of folds
+              for split in development_splits(
+                  samples.composites, samples.y, samples.test,
+                  classification=config.task == "class", seed=config.seed + r,
+                  folds=config.folds, val_fraction=config.val_fraction)]
     augment = make_augmenter(config, samples)
     members = [new_member(config, x, samples.y, samples.grid, splits[0], 0, value=samples.value)]
     members += [new_member(config, x, samples.y, samples.grid, s, k, cache=members[0].cache,
@@ -166,7 +168,7 @@ def run_trial(
         train_composites=sorted({names[i] for m in members for i in m.train}),
         val_composites=sorted({names[i] for m in members for i in m.val}),
         test_composites=sorted(names[i] for i in np.flatnonzero(samples.test)),
-        folds=len(members), dropped=samples.dropped,
+        folds=len(members) // config.repeats, dropped=samples.dropped,
         resumed_from=done, diverged=diverged, stopped_early=stopped,
         seconds=time.perf_counter() - start,
     )

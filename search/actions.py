@@ -117,7 +117,7 @@ def assess(args: argparse.Namespace) -> int:
         name=args.name, space=args.space, sampler=args.sampler, trials=args.trials,
         dataset=args.dataset, root=args.root, seed=args.seed,
         overrides=parse_sets(args.overrides) or None, outer_folds=args.outer_folds,
-        address=args.address)
+        final_seeds=args.final_seeds, address=args.address)
     _, pooled = run_assessment(opts)
     if pooled is None:
         where = f" --root {args.root}" if args.root else ""

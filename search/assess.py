@@ -4,9 +4,10 @@ Every labelled composite of the dataset (its held-out split included) goes into 
 folds, stratified by label and chalcogen X. For each outer fold a complete search (sampling,
 pruning, inner cross-validation, selection) runs on the other folds only, through the search
 service itself: the fold's dataset is a small YAML view of the same stores whose
-``test_composites`` are the outer fold (``data_prep.multi``), so the search never sees them and
-its end-of-search test report is the selected configuration scored once on its outer fold,
-beside the baselines fitted on the same composites. The out-of-fold predictions are then pooled
+``test_composites`` are the outer fold (``data_prep.multi``), so the search never sees them and its
+end-of-search test report is the selected configuration scored once on its outer fold, beside the
+baselines fitted on the same composites (and trained again with ``final_seeds`` seeds, so the
+pooled figure carries the spread one network hides). The out-of-fold predictions are then pooled
 (``models.pooled``): one score over every composite, with intervals, counts per class, per X, and
 the paired differences.
 
@@ -46,6 +47,7 @@ class AssessOptions:
     seed: int | None = None
     overrides: dict[str, Any] | None = None
     outer_folds: int = 5
+    final_seeds: int = 5
     address: str | None = None
 
 
@@ -193,7 +195,8 @@ def run_fold(opts: AssessOptions, record: AssessRecord, folder: Path, i: int) ->
     return service.start(service.StartOptions(
         space=opts.space, sampler=opts.sampler, trials=opts.trials, name=name,
         address=opts.address, tracking_uri=record.tracking_uri, dataset=str(view),
-        root=str(folder), seed=opts.seed, overrides=opts.overrides))
+        root=str(folder), seed=opts.seed, overrides=opts.overrides,
+        final_seeds=opts.final_seeds))
 
 
 def fold_report(search: Any) -> dict[str, Any]:
@@ -231,6 +234,8 @@ def assess(opts: AssessOptions) -> tuple[AssessRecord, Any]:
     """Run (or resume) the nested cross-validation; -> (record, ``models.pooled.Pooled``)."""
     from data_prep.ray_local import connect
 
+    if opts.final_seeds < 1:
+        raise ValueError(f"--final-seeds {opts.final_seeds}: must be at least 1")
     folder = searches_root(opts.root) / check_name(opts.name)
     if SearchPaths(folder.parent, opts.name).exists():
         raise FileExistsError(f"{folder} holds a search, not an assessment: pick another name")
@@ -265,8 +270,8 @@ def finish(record: AssessRecord, folder: Path, reports: list[dict[str, Any]]) ->
     from search import tracking
     from search.assess_files import write_outputs
 
-    folds = [{"composites": r["test_composites"], "y": r["y"], "predictions": r["predictions"]}
-             for r in reports]
+    folds = [{"composites": r["test_composites"], "y": r["y"], "predictions": r["predictions"],
+              "seed_predictions": r.get("seed_predictions", [])} for r in reports]
     pooled = pool(record.task, record.target, folds)
     paths = write_outputs(folder, pooled, reports)
     mlf = tracking.client(record.tracking_uri)

@@ -127,7 +127,8 @@ def test_report(record: SearchRecord, run: Any) -> dict[str, Any]:
     if found is not None and found["report"].get("trial_run_id") == run.info.run_id:
         return found
     torch.set_num_threads(os.cpu_count() or 1)
-    report = score_test_split(best_config(record, run), record.dataset)
+    seeds = int(record.extra.get("final_seeds", 1))  # assess: the selection's seed spread
+    report = score_test_split(best_config(record, run), record.dataset, seeds=seeds)
     data = {**report.to_dict(), "trial_run_id": run.info.run_id,
             "trial": run.data.tags.get(tracking.TRIAL_TAG), "text": report.line()}
     mlf = tracking.client(record.tracking_uri)

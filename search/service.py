@@ -43,6 +43,7 @@ class StartOptions:
     root: str | None = None
     seed: int | None = None
     overrides: dict[str, Any] | None = None
+    final_seeds: int = 1  # networks trained for the end-of-search test report (seed spread)
 
 
 def free_name(root: Path, base: str) -> str:
@@ -96,6 +97,8 @@ def start(opts: StartOptions) -> SearchRecord:
     dataset = load_shared(record.dataset, configurations_of(record.space))
     open_tracking(record, root)
     record.extra.update(job_env())  # the Slurm job running this driver, if any
+    if opts.final_seeds > 1:
+        record.extra["final_seeds"] = opts.final_seeds
     save_record(paths, record)
     connect(record.address)
     tuner = runner.new_tuner(record, paths, dataset, dataset.train_grid)

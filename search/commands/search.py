@@ -46,6 +46,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     assess.add_argument("--outer-folds", type=int, default=5,
                         help="outer folds by composite, stratified by label and X (default 5)")
     assess.add_argument("--seed", type=int, help="seed of the outer folds and the sampler")
+    assess.add_argument("--final-seeds", type=int, default=5,
+                        help="networks (seeds) the selected configuration of each outer fold is "
+                             "trained with and scored by (default 5: mean +- std)")
     assess.add_argument("--dataset", help="Zarr dataset or a YAML list of stores (default: the "
                         "space's, else the bundled one)")
     assess.add_argument("--set", dest="overrides", action="append", default=[],

@@ -28,7 +28,8 @@ def test_nested_cv_resumes_after_a_kill_and_pools_every_composite_once(
         bundled_dataset: Path, tmp_path: Path) -> None:
     root, name = tmp_path / "s", "nest"
     args = ["search", "assess", name, "--dataset", str(bundled_dataset), "--trials", "2",
-            "--outer-folds", str(FOLDS), "--set", "epochs=1", "--root", str(root)]
+            "--outer-folds", str(FOLDS), "--final-seeds", "2", "--set", "epochs=1",
+            "--root", str(root)]
     log = tmp_path / "driver.log"
     proc = start_background(args, tmp_path, log)
     first = root / name / f"{name}.outer0"
@@ -53,6 +54,8 @@ def test_nested_cv_resumes_after_a_kill_and_pools_every_composite_once(
     for fold, sel in zip(record["folds"], result["outer_folds"], strict=True):
         assert sel["n_dev"] + len(fold) == labelled  # trained on the other folds only
     assert result["n_composites"] == labelled and result["class_counts"] == {"0": 9, "1": 46}
+    assert len(result["seed_scores"]) == 2  # the selections trained again with a second seed
+    assert result["seed_scores"][0] == result["scores"]["cnn"][0]  # the first is the single run
     assert f"{labelled} composites each predicted once" in out.stdout
     with sqlite3.connect(root / "mlflow.db") as con:
         children = con.execute(

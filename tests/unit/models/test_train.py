@@ -172,3 +172,21 @@ def test_classify_by_moment_regresses_the_moment_and_reads_the_class_off_it(fake
     assert np.array_equal(p >= 0.5, samples.value >= 4.0)
     with pytest.raises(ConfigError, match="classify_by"):
         validate(TrialConfig.from_dict({**BASE, "classify_by": "moment"}), (8, 8, 12))
+
+
+def test_repeats_rerun_the_cross_validation_with_new_seeds(fake_dataset):
+    """repeats=2: the folds twice, reshuffled and re-initialised; the first repeat is the plain
+    trial (same first model), the metric the mean over all members with its spread."""
+    import torch
+
+    from models.config import ConfigError
+
+    one = run_trial({**BASE, "epochs": 1}, fake_dataset)
+    two = run_trial({**BASE, "epochs": 1, "repeats": 2}, fake_dataset)
+    assert two.folds == one.folds == 4
+    for key, value in one.state_dict.items():
+        assert torch.equal(two.state_dict[key], value), key
+    assert two.history[0]["val_loss"] != one.history[0]["val_loss"]  # 8 members, not 4
+    assert "x 2 seeds" in two.table()
+    with pytest.raises(ConfigError, match="repeats"):
+        run_trial({**BASE, "repeats": 0}, fake_dataset)

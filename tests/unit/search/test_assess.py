@@ -84,3 +84,17 @@ def test_pooling_scores_the_out_of_fold_predictions_together() -> None:
     assert "20 composites each predicted once" in pooled.text()
     with pytest.raises(ValueError, match="more than one outer fold"):
         pool("class", "ground_state", [folds[0], folds[0]])
+
+
+def test_pooling_gives_the_seed_spread_of_the_selected_networks() -> None:
+    names = [f"Cr{el}Ge2Te6" for el in ("Ti", "V", "Mn", "Fe", "Co", "Ni", "Cu", "Y", "Nb", "Ru")]
+    y = np.array([0, 1] * 5)
+    right, wrong = y.astype(float), 1.0 - y
+    folds = []
+    for part in (slice(0, 5), slice(5, 10)):
+        fold = _fold(names[part], y[part], right[part], np.ones(5))
+        fold["seed_predictions"] = [list(right[part]), list(wrong[part]), list(right[part])]
+        folds.append(fold)
+    pooled = pool("class", "ground_state", folds, n_boot=100)
+    assert pooled.seed_scores == [1.0, 0.0, 1.0]
+    assert "CNN over 3 seeds: 0.667 +- 0.471" in pooled.text()
