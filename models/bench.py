@@ -214,13 +214,42 @@ def markdown(first: dict[str, Any], ep: dict[str, Any], est_mb: float,
     return "\n".join(lines)
 
 
+def learner_section(learner: dict[str, Any], dataset: str | None) -> str:
+    """The default learner's section: its first conv direct vs FFT and, on a dataset, the whole
+    default trial with backend auto vs fft (``models.bench_learner``)."""
+    from models import bench_learner
+
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    layer = bench_learner.first_layer()
+    trial = bench_learner.whole_trial(learner, dataset) if dataset else None
+    head = [f"### magvox bench, default learner, {when}", "",
+            f"Machine: {machine()}; load average {os.getloadavg()[0]:.1f} when it ran. "
+            f"Trial: {learner.get('preset')} as the default search tries it first "
+            f"({learner.get('epochs')} epochs, {learner.get('folds')} folds) on {dataset}.", ""]
+    return "\n".join(head + bench_learner.markdown(layer, trial))
+
+
+def _append(out: str | Path, text: str) -> None:
+    new = not Path(out).exists()
+    with open(out, "a", encoding="utf-8") as fh:
+        fh.write(f"{HEADER}\n" if new else "\n")
+        fh.write(text)
+
+
 def run_bench(dataset: str | None = None, out: str | Path = "BENCHMARKS.md",
-              threads: int = 2, presets: bool = False) -> str:
-    """Measure everything, append the section to ``out``, return it."""
+              threads: int = 2, presets: bool = False, learner: dict[str, Any] | None = None,
+              learner_only: bool = False) -> str:
+    """Measure everything (``learner``: the default search's first configuration, measured
+    first; ``learner_only``: that alone), append the section(s) to ``out``, return them."""
     torch.set_num_threads(threads)
     os.environ["OMP_NUM_THREADS"] = str(threads)
     from models.estimate import estimate
 
+    sections = [learner_section(learner, dataset)] if learner else []
+    if learner_only:
+        text = "\n".join(sections)
+        _append(out, text)
+        return text
     first = first_layer()
     ep = epoch(dataset)
     est = estimate({"preset": "seed-base", "backend": "fft"},
@@ -230,9 +259,6 @@ def run_bench(dataset: str | None = None, out: str | Path = "BENCHMARKS.md",
         measured = epoch(dataset, name, epochs=1)
         others.append((measured, estimate({"preset": name, "batch_size": 20},
                                            n_samples=BENCH_SAMPLES).train_memory_mb))
-    text = markdown(first, ep, est, others)
-    new = not Path(out).exists()
-    with open(out, "a", encoding="utf-8") as fh:
-        fh.write(f"{HEADER}\n" if new else "\n")
-        fh.write(text)
+    text = "\n".join([*sections, markdown(first, ep, est, others)])
+    _append(out, text)
     return text
