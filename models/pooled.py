@@ -112,6 +112,20 @@ class Pooled:
         return {**asdict(self), "verdict": self.verdict()}
 
 
+def restrict(folds: list[dict[str, Any]], keep: set[str]) -> list[dict[str, Any]]:
+    """The folds with only the composites in ``keep`` (e.g. the pairs whose FM and Neel runs
+    ended in distinct states), every per-composite list cut alike."""
+    out = []
+    for f in folds:
+        rows = [j for j, c in enumerate(f["composites"]) if c in keep]
+        out.append({"composites": [f["composites"][j] for j in rows],
+                    "y": [f["y"][j] for j in rows],
+                    "predictions": {m: [p[j] for j in rows] for m, p in f["predictions"].items()},
+                    "seed_predictions": [[p[j] for j in rows]
+                                         for p in f.get("seed_predictions") or []]})
+    return out
+
+
 def _counts(task: str, y: np.ndarray) -> dict[int, int]:
     if task != "class":
         return {}

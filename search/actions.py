@@ -124,7 +124,7 @@ def assess(args: argparse.Namespace) -> int:
         print(f"assessment {args.name}: interrupted; continue: magvox search assess "
               f"{args.name}{where} (the same options)")
         return 1
-    print(pooled.text())
+    print((searches_root(args.root) / args.name / "assessment.txt").read_text(), end="")
     return 0
 
 

@@ -273,9 +273,13 @@ def finish(record: AssessRecord, folder: Path, reports: list[dict[str, Any]]) ->
     folds = [{"composites": r["test_composites"], "y": r["y"], "predictions": r["predictions"],
               "seed_predictions": r.get("seed_predictions", [])} for r in reports]
     pooled = pool(record.task, record.target, folds)
-    paths = write_outputs(folder, pooled, reports)
+    distinct = distinct_states(record, folds)
+    paths = write_outputs(folder, pooled, reports, distinct)
     mlf = tracking.client(record.tracking_uri)
     tracking.log_metrics(mlf, record.parent_run_id, pooled.flat())
+    if distinct is not None:
+        tracking.log_metrics(mlf, record.parent_run_id, {
+            f"distinct_{k}": v for k, v in distinct["pooled"].flat().items()})
     mlf.set_tag(record.parent_run_id, "magvox.nested_verdict", pooled.verdict())
     for path in paths:
         mlf.log_artifact(record.parent_run_id, str(path))
@@ -283,3 +287,20 @@ def finish(record: AssessRecord, folder: Path, reports: list[dict[str, Any]]) ->
     record.status = "finished"
     save(folder, record)
     return pooled
+
+
+def distinct_states(record: AssessRecord, folds: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """For a multi-configuration input (``FM+AFM-Neel``): the figures again on the composites
+    whose runs ended in distinct states, and how many pairs collapsed into one state (both
+    channels then hold one density and the label is always FM: a shortcut, not physics)."""
+    from data_prep.dataset import open_dataset
+    from models.pooled import pool, restrict
+
+    if "+" not in record.configuration:
+        return None
+    labels = open_dataset(record.dataset).labels
+    collapsed = set(labels.loc[labels["afm_collapsed"].fillna(False).astype(bool), "composite"])
+    names = {c for f in folds for c in f["composites"]}
+    keep = names - collapsed
+    return {"collapsed": len(names & collapsed), "kept": len(keep),
+            "pooled": pool(record.task, record.target, restrict(folds, keep))}

@@ -41,11 +41,26 @@ def _atomic(path: Path, text: str) -> Path:
     return path
 
 
-def write_outputs(folder: Path, pooled: Any, reports: list[dict[str, Any]]) -> list[Path]:
+def text(pooled: Any, distinct: dict[str, Any] | None) -> str:
+    """The pooled table, and for a two-run input the same on the distinct-state pairs."""
+    if distinct is None:
+        return pooled.text()
+    return (f"{pooled.text()}\n\non the {distinct['kept']} composites whose runs ended in "
+            f"distinct states ({distinct['collapsed']} pairs collapsed into one state, labelled "
+            f"FM, left out):\n{distinct['pooled'].text()}")
+
+
+def write_outputs(folder: Path, pooled: Any, reports: list[dict[str, Any]],
+                  distinct: dict[str, Any] | None = None) -> list[Path]:
     """Write the three files into ``folder`` (each atomically); -> their paths."""
-    data = {**pooled.to_dict(), "outer_folds": selections(reports), "text": pooled.text()}
+    data = {**pooled.to_dict(), "outer_folds": selections(reports),
+            "text": text(pooled, distinct)}
+    if distinct is not None:
+        data["distinct_states"] = {"collapsed": distinct["collapsed"], "kept": distinct["kept"],
+                                   **distinct["pooled"].to_dict()}
+    table_csv = table(reports)
     return [
         _atomic(folder / "assessment.json", json.dumps(data, indent=1)),
-        _atomic(folder / "assessment.csv", table(reports).to_csv(index=False)),
-        _atomic(folder / "assessment.txt", pooled.text() + "\n"),
+        _atomic(folder / "assessment.csv", table_csv.to_csv(index=False)),
+        _atomic(folder / "assessment.txt", data["text"] + "\n"),
     ]

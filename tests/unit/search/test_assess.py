@@ -98,3 +98,34 @@ def test_pooling_gives_the_seed_spread_of_the_selected_networks() -> None:
     pooled = pool("class", "ground_state", folds, n_boot=100)
     assert pooled.seed_scores == [1.0, 0.0, 1.0]
     assert "CNN over 3 seeds: 0.667 +- 0.471" in pooled.text()
+
+
+def test_restricting_the_folds_keeps_each_composites_own_values() -> None:
+    from models.pooled import restrict
+
+    fold = _fold(["CrVGe2Te6", "CrNiGe2Te6", "CrCoGe2Te6"], [1, 0, 1], [0.9, 0.2, 0.4],
+                 [1, 1, 1])
+    fold["seed_predictions"] = [[0.9, 0.2, 0.4], [0.8, 0.1, 0.6]]
+    (cut,) = restrict([fold], {"CrNiGe2Te6", "CrCoGe2Te6"})
+    assert cut["composites"] == ["CrNiGe2Te6", "CrCoGe2Te6"] and cut["y"] == [0, 1]
+    assert cut["predictions"]["cnn"] == [0.2, 0.4]
+    assert cut["seed_predictions"] == [[0.2, 0.4], [0.1, 0.6]]
+
+
+def test_two_run_input_is_also_scored_without_the_collapsed_pairs(bundled_dataset) -> None:
+    """FM+AFM-Neel: pairs whose Neel start converged into the FM state carry one density twice
+    and always the FM label; the figures are given again without them, with their count."""
+    from search.assess import AssessRecord, distinct_states
+
+    labels = open_dataset(bundled_dataset).labels.dropna(subset=["ground_state"])
+    names, y = list(labels["composite"]), labels["ground_state"].astype(int).tolist()
+    folds = [_fold(names[:30], y[:30], y[:30], [1] * 30), _fold(names[30:], y[30:], y[30:],
+                                                                 [1] * (len(y) - 30))]
+    record = AssessRecord({}, str(bundled_dataset), "ground_state", "class", "FM+AFM-Neel", [],
+                          [], "")
+    found = distinct_states(record, folds)
+    collapsed = int(labels["afm_collapsed"].astype(bool).sum())
+    assert collapsed > 0 and found["collapsed"] == collapsed
+    assert found["kept"] == len(names) - collapsed == found["pooled"].n_composites
+    assert distinct_states(AssessRecord({}, str(bundled_dataset), "ground_state", "class", "FM",
+                                        [], [], ""), folds) is None
