@@ -97,16 +97,51 @@ def read_holdout(store: str | Path) -> dict[str, bool] | None:
         raise ValueError(f"{path}: not a magvox holdout record ({exc})") from exc
 
 
-def update_holdout(store: str | Path, labels: pd.DataFrame) -> dict[str, bool]:
-    """Assign new composites, keep recorded ones, write ``holdout.json`` atomically."""
-    store = Path(store)
-    assigned = assign(labels, read_holdout(store))
-    record = {"fraction": FRACTION, "seed": SEED, "stratified_by": list(STRATA),
-              "test": sorted(c for c, t in assigned.items() if t), "assigned": assigned}
+def _write(store: Path, record: dict) -> None:
     tmp = store / f".{FILENAME}.{uuid.uuid4().hex[:8]}"
     tmp.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
     os.replace(tmp, store / FILENAME)
+
+
+def _read_raw(store: Path) -> dict:
+    path = store / FILENAME
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def update_holdout(store: str | Path, labels: pd.DataFrame) -> dict[str, bool]:
+    """Assign new composites, keep recorded ones (and the log of scorings), write
+    ``holdout.json`` atomically."""
+    store = Path(store)
+    assigned = assign(labels, read_holdout(store))
+    record = {"fraction": FRACTION, "seed": SEED, "stratified_by": list(STRATA),
+              "test": sorted(c for c, t in assigned.items() if t), "assigned": assigned,
+              "scorings": _read_raw(store).get("scorings", [])}
+    _write(store, record)
     return assigned
+
+
+def scorings(store: str | Path) -> list[dict]:
+    """Every recorded scoring of the store's test split (``log_scoring``), oldest first."""
+    return list(_read_raw(Path(store)).get("scorings", []))
+
+
+def log_scoring(store: str | Path, command: str, scored: list[str], **details: object) -> int:
+    """Record one look at the store's test split in ``holdout.json``: when (UTC), which command,
+    how many of its test composites were scored, and ``details`` (e.g. the search); -> the
+    number of scorings now recorded. The test split is never used to choose anything: this log
+    says how often it was looked at, so a reader can tell one look from many."""
+    from datetime import UTC, datetime
+
+    store = Path(store)
+    record = _read_raw(store)
+    if not record:
+        raise ValueError(f"{store / FILENAME}: no holdout record to log a scoring in")
+    test = set(record.get("test", []))
+    entry = {"when": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "command": command,
+             "composites": len(test & set(scored)), **details}
+    record["scorings"] = [*record.get("scorings", []), entry]
+    _write(store, record)
+    return len(record["scorings"])
 
 
 def holdout_composites(store: str | Path | None, labels: pd.DataFrame) -> list[str]:

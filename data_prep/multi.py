@@ -97,6 +97,12 @@ class MultiDataset:
         return self._store(sample_id).total(sample_id)
 
     @property
+    def overrides_test_split(self) -> bool:
+        """Whether the file names its own ``test_composites`` (then the stores' recorded splits,
+        and their logs of scorings, are not this dataset's)."""
+        return self._held_out is not None
+
+    @property
     def test_composites(self) -> list[str]:
         """The file's ``test_composites``, else the union of the stores' held-out test
         composites."""

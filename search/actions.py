@@ -98,13 +98,19 @@ def best(args: argparse.Namespace) -> int:
     test = report.test_report(record, run)  # computed once, then read back
     out = {"trial": run.data.tags.get("magvox.trial_id"), "run_id": run.info.run_id,
            "metrics": dict(run.data.metrics), "config": config, "config_file": str(path),
-           "train_command": command, "test": test["report"]}
+           "train_command": command, "test": test["report"],
+           "test_split_scorings": report.test_looks(record.dataset)}
     if args.json:
         print(json.dumps(out, indent=2, default=str))
         return 0
-    print(yaml.safe_dump({k: v for k, v in out.items() if k != "test"}, sort_keys=False))
+    print(yaml.safe_dump({k: v for k, v in out.items() if k not in ("test", "test_split_scorings")},
+                         sort_keys=False))
     print(f"re-run: {command}")
     print(test["text"])
+    for store, n in report.test_looks(record.dataset).items():
+        print(f"the test split of {store} has been scored {n} time{'s' * (n != 1)} (its "
+              f"holdout.json lists "
+              f"when and by which command); it is never used to choose anything")
     return 0
 
 

@@ -129,8 +129,10 @@ def test_report(record: SearchRecord, run: Any) -> dict[str, Any]:
     torch.set_num_threads(os.cpu_count() or 1)
     seeds = int(record.extra.get("final_seeds", 1))  # assess: the selection's seed spread
     report = score_test_split(best_config(record, run), record.dataset, seeds=seeds)
+    looks = log_look(record, report.test_composites)
     data = {**report.to_dict(), "trial_run_id": run.info.run_id,
-            "trial": run.data.tags.get(tracking.TRIAL_TAG), "text": report.line()}
+            "trial": run.data.tags.get(tracking.TRIAL_TAG), "text": report.line(),
+            "test_split_scorings": looks}
     mlf = tracking.client(record.tracking_uri)
     tracking.log_metrics(mlf, record.parent_run_id, report.flat())
     mlf.set_tag(record.parent_run_id, "magvox.test_verdict", report.verdict())
@@ -139,6 +141,35 @@ def test_report(record: SearchRecord, run: Any) -> dict[str, Any]:
         path.write_text(json.dumps(data, indent=1))
         mlf.log_artifact(record.parent_run_id, str(path))
     return {"report": data, "text": data["text"]}
+
+
+def _stores(dataset: str) -> list[Any]:
+    """The stores whose recorded test split a dataset uses ([] for a nested-CV fold view)."""
+    from data_prep.dataset import open_dataset
+
+    ds = open_dataset(dataset)
+    if getattr(ds, "overrides_test_split", False):
+        return []
+    return list(getattr(ds, "stores", [ds]))
+
+
+def log_look(record: SearchRecord, scored: list[str]) -> dict[str, int]:
+    """Log this scoring of the test split in each store's holdout.json; -> store -> scorings
+    recorded so far (none for a nested-CV outer fold, which holds out its own composites)."""
+    import sys
+
+    from data_prep.holdout import log_scoring
+
+    command = " ".join(["magvox", *sys.argv[1:]])
+    return {str(s.path): log_scoring(s.path, command, scored, search=record.name)
+            for s in _stores(record.dataset)}
+
+
+def test_looks(dataset: str) -> dict[str, int]:
+    """store -> how many scorings of its test split holdout.json records."""
+    from data_prep.holdout import scorings
+
+    return {str(s.path): len(scorings(s.path)) for s in _stores(dataset)}
 
 
 def log_best_model(record: SearchRecord, mlf: Any, run: Any, grid: tuple[int, int, int]) -> None:

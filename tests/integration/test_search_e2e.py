@@ -92,8 +92,11 @@ def test_status_and_best_commands(searches: Path) -> None:
     assert best["metrics"]["val_balanced_accuracy"] == info["best"]["val_balanced_accuracy"]
     test = best["test"]
     assert test["trial_run_id"] == best["run_id"] and len(test["test_composites"]) >= 2
+    # the search scored its test split once, at the end; `best` read it back, twice
+    assert list(best["test_split_scorings"].values()) == [1]
     text = magvox("search", "best", "rnd", "--root", str(searches), cwd=searches).stdout
-    assert "composites never seen by the search" in text and "-> the CNN" in text
+    assert "composites" in text and "never seen by the search" in text and "\n-> " in text
+    assert "has been scored 1 time (" in text
     from models.trial import TrialConfig
 
     config = yaml.safe_load(Path(best["config_file"]).read_text())

@@ -95,3 +95,23 @@ def test_info_prints_one_aligned_row_per_chalcogen(bundled_dataset, capsys):
                            str(entry["test_composites"])]
         assert row[3] == f"{gs.get('1', 0)}/{gs.get('0', 0)}/{gs.get('missing', 0)}"
     assert rows["Te"][3] == "46/9/0"
+
+
+def test_every_scoring_of_the_test_split_is_logged_and_kept(tmp_path) -> None:
+    """holdout.json lists each look at the test split (when, which command, how many of its
+    composites); a re-run of prep that grows the split keeps the log."""
+    from data_prep.holdout import log_scoring, scorings
+
+    labels = pd.DataFrame({"composite": [f"Cr{el}Ge2Te6" for el in "V Mn Fe Co Ni".split()],
+                           "ground_state": [1, 1, 0, 1, 0], "moment_class": [1, 1, 1, 0, 0]})
+    update_holdout(tmp_path, labels)
+    test = json.loads((tmp_path / "holdout.json").read_text())["test"]
+    assert log_scoring(tmp_path, "magvox search start", [*test, "CrXGe2Te6"], search="a") == 1
+    assert log_scoring(tmp_path, "magvox search best a", test) == 2
+    update_holdout(tmp_path, labels)  # prep again
+    logged = scorings(tmp_path)
+    assert [e["command"] for e in logged] == ["magvox search start", "magvox search best a"]
+    assert logged[0]["composites"] == len(test) and logged[0]["search"] == "a"
+    assert logged[0]["when"].endswith("Z")
+    with pytest.raises(ValueError, match="no holdout record"):
+        log_scoring(tmp_path / "nowhere", "x", [])
