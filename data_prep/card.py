@@ -46,7 +46,11 @@ no second magnetic state is metastable and `ground_state` = 1 (`afm_collapsed` i
 table): the A2 ion then holds no moment of its own that could order against Cr, only the small
 moment the Cr polarizes on it, whose sign follows the bonding rather than a spin order (the note
 gives the A1 and A2 site moments of that state, so it can be judged). Two different states within
-1 meV are left unlabelled (`<NA>`): the method cannot order them.
+1 meV are left unlabelled (`<NA>`): the method cannot order them. For a model that reads both
+runs (`configuration=FM+AFM-Neel`) such a pair is a shortcut: its two densities are one density
+twice and its label is always FM, so "are the two channels equal?" alone scores well above
+chance; `magvox search assess` therefore also gives every two-run figure without these pairs,
+with their count.
 
 `J1_meV`, `J2_meV`, `J3_meV` (regression; `data_prep.exchange`): the Heisenberg couplings of the
 first, second and third A-A shells, E = E0 - sum_<ij> J_n S_i.S_j with each pair counted once,
