@@ -172,9 +172,15 @@ def test_looks(dataset: str) -> dict[str, int]:
     return {str(s.path): len(scorings(s.path)) for s in _stores(dataset)}
 
 
+BEST_MODEL = "best_model"
+
+
 def log_best_model(record: SearchRecord, mlf: Any, run: Any, grid: tuple[int, int, int]) -> None:
-    """Log the best trial's network as an MLflow model on the parent run, with its metrics."""
-    import mlflow
+    """Log the best trial's network on the parent run as plain files, with its metrics:
+    ``best_model/model.pt`` (weights, input scale and the flat TrialConfig; read back by
+    ``models.saved.load_model``, ``torch.load(weights_only=True)``: loading runs no code) and
+    ``best_model/config.yaml``. No pickle: a model from a shared store cannot execute anything."""
+    import yaml
 
     from models.saved import load_model
 
@@ -182,9 +188,8 @@ def log_best_model(record: SearchRecord, mlf: Any, run: Any, grid: tuple[int, in
     tracking.log_metrics(mlf, record.parent_run_id, metrics)
     mlf.set_tag(record.parent_run_id, "magvox.best_trial", run.data.tags.get(tracking.TRIAL_TAG))
     with tempfile.TemporaryDirectory() as tmp:
-        path = mlf.download_artifacts(run.info.run_id, "model.pt", tmp)
-        model, _ = load_model(Path(path), grid)
-    mlflow.set_tracking_uri(record.tracking_uri)
-    with mlflow.start_run(run_id=record.parent_run_id):
-        # pickle: loads back as the MagNet module (pt2 export would trace the FFT layers)
-        mlflow.pytorch.log_model(model, name="best_model", serialization_format="pickle")
+        path = Path(mlf.download_artifacts(run.info.run_id, "model.pt", tmp))
+        _, config = load_model(path, grid)  # refuse a file that does not load safely
+        (Path(tmp) / "config.yaml").write_text(yaml.safe_dump(config.to_dict(), sort_keys=False))
+        for name in ("model.pt", "config.yaml"):
+            mlf.log_artifact(record.parent_run_id, str(Path(tmp) / name), BEST_MODEL)

@@ -87,6 +87,8 @@ def open_tracking(record: SearchRecord, root: Path) -> None:
 
 def start(opts: StartOptions) -> SearchRecord:
     """Start a new search and run it to the end; returns the final record."""
+    if opts.final_seeds < 1:
+        raise ValueError(f"--final-seeds {opts.final_seeds}: must be at least 1")
     early_stop.listen()
     root = searches_root(opts.root)
     record = new_record(opts, root)

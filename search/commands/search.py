@@ -26,6 +26,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     start.add_argument("--set", dest="overrides", action="append", default=[],
                        metavar="KEY=VALUE", help="fix a trial field for every trial, e.g. "
                        "target=moment (overrides the space's fixed value or sampled param)")
+    start.add_argument("--final-seeds", type=int, default=1,
+                       help="networks (seeds) the best configuration is trained with for the "
+                            "end-of-search test report (default 1; 5 gives mean +- std)")
     _common(start)
     start.add_argument("--tracking-uri", help="MLflow tracking URI (default: searches/mlflow.db)")
     start.add_argument("--slurm", metavar="CLUSTER_YAML",

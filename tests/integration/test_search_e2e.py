@@ -72,6 +72,14 @@ def test_every_trial_is_in_mlflow_with_metrics_baselines_and_filters(searches: P
                 "test_composition_balanced_accuracy_hi", "test_n_composites"):
         assert key in parent.metrics, key
     assert "baseline" in parent.tags["magvox.test_verdict"]
+    # the best network as plain files (no pickle), loaded back without running code
+    from models.saved import load_model
+
+    files = {a.path for a in mlf.list_artifacts(parents[0].info.run_id, "best_model")}
+    assert files == {"best_model/model.pt", "best_model/config.yaml"}
+    local = mlf.download_artifacts(parents[0].info.run_id, "best_model/model.pt", str(searches))
+    model, config = load_model(local, (8, 8, 16))
+    assert config.epochs == 2 and model.cfg.in_channels == 2
 
 
 def test_infeasible_configuration_is_recorded_with_its_reason(searches: Path) -> None:
