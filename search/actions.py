@@ -67,12 +67,14 @@ def _summary(name: str, root: str | None) -> int:
 
 
 def status(args: argparse.Namespace) -> int:
-    from search import slurm_cli
+    from search import slurm_cli, trials_table
 
     job = slurm_cli.job_info(args.name, args.root)  # {} unless submitted with --slurm
     if job.get("status") == "submitted":
         return slurm_cli.print_submitted(job, args.json)
-    info = {**report.status(_record(args.name, args.root)), **job}
+    record = _record(args.name, args.root)
+    table = trials_table.rows(record)
+    info = {**report.status(record), **job, "trials_table": table}
     if args.json:
         print(json.dumps(info, indent=2, default=str))
         return 0
@@ -80,7 +82,10 @@ def status(args: argparse.Namespace) -> int:
     done = sum(info["trials"][s] for s in ("completed", "pruned", "failed"))
     print(f"trials: {done}/{info['trials_planned']} finished  " + "  ".join(
         f"{s}={n}" for s, n in info["trials"].items()))
-    print(f"best so far: {info['best'] or 'none yet'}")
+    if table:
+        print(trials_table.render(record, table))
+    else:
+        print("no trial yet")
     if job:
         print(slurm_cli.job_line(job))
     return 0

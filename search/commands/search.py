@@ -78,7 +78,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        help="measure on Slurm instead: overhead per trial, submit to first trial")
     bench.add_argument("--overhead-only", action="store_true",
                        help="only the overhead per trial (no trials/hour, no TPE vs random)")
-    for action, text in (("status", "progress and best so far"),
+    for action, text in (("status", "progress and a table of the trials, best first"),
                          ("best", "best configuration and metrics")):
         p = sub.add_parser(action, help=text)
         p.add_argument("name")
