@@ -113,6 +113,10 @@ def best(args: argparse.Namespace) -> int:
                          sort_keys=False))
     print(f"re-run: {command}")
     print(test["text"])
+    from search import importance
+
+    paths = SearchPaths(searches_root(args.root), args.name)
+    print(importance.text(importance.analyse(record, paths, log=False)))
     for store, n in report.test_looks(record.dataset).items():
         print(f"the test split of {store} has been scored {n} time{'s' * (n != 1)} (its "
               f"holdout.json lists "

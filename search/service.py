@@ -139,7 +139,7 @@ def _fit(tuner: Any, record: SearchRecord, paths: SearchPaths,
         record.status = "interrupted"
     else:
         runner.close_orphaned_trials(record, paths)
-        finish(record, grid)
+        finish(record, grid, paths)
         record.status = "finished"
     save_record(paths, record)
     return record
@@ -152,9 +152,10 @@ def trial_over(result: Any) -> bool:
     return result.error is not None or bool(metrics.get(STATUS_KEY) or metrics.get("done"))
 
 
-def finish(record: SearchRecord, grid: tuple[int, int, int]) -> None:
-    """Log the best completed trial's model and metrics on the parent run and close it."""
-    from search import report
+def finish(record: SearchRecord, grid: tuple[int, int, int], paths: SearchPaths) -> None:
+    """Log the best completed trial's model and metrics, the test report and the importance of
+    the hyperparameters (with Optuna's plots) on the parent run and close it."""
+    from search import importance, report
     from search.pictures import draw_missing
 
     draw_missing(record)  # pictures a killed driver never drew
@@ -163,4 +164,5 @@ def finish(record: SearchRecord, grid: tuple[int, int, int]) -> None:
     if best is not None:
         report.log_best_model(record, mlf, best, grid)
         report.test_report(record, best)  # the one look at the test split, at the end
+    importance.analyse(record, paths)
     mlf.set_terminated(record.parent_run_id, "FINISHED")

@@ -77,6 +77,11 @@ def test_every_trial_is_in_mlflow_with_metrics_baselines_and_filters(searches: P
 
     files = {a.path for a in mlf.list_artifacts(parents[0].info.run_id, "best_model")}
     assert files == {"best_model/model.pt", "best_model/config.yaml"}
+    # which hyperparameters mattered: Optuna's importance and plots on the parent run
+    plots = {a.path for a in mlf.list_artifacts(parents[0].info.run_id, "importance")}
+    assert {"importance/importance.json", "importance/history.html", "importance/history.png",
+            "importance/parallel_coordinate.png", "importance/slice.html"} <= plots
+    assert any(k.startswith("importance_fanova_") for k in parent.metrics)
     local = mlf.download_artifacts(parents[0].info.run_id, "best_model/model.pt", str(searches))
     model, config = load_model(local, (8, 8, 16))
     assert config.epochs == 2 and model.cfg.in_channels == 2
@@ -115,6 +120,8 @@ def test_status_and_best_commands(searches: Path) -> None:
     text = magvox("search", "best", "rnd", "--root", str(searches), cwd=searches).stdout
     assert "composites" in text and "never seen by the search" in text and "\n-> " in text
     assert "has been scored 1 time (" in text
+    assert "hyperparameter importance over 3 finished trials" in text
+    assert "warning: only 3 finished trials" in text and "fanova: " in text
     from models.trial import TrialConfig
 
     config = yaml.safe_load(Path(best["config_file"]).read_text())
