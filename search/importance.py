@@ -33,9 +33,10 @@ def study_of(record: SearchRecord, paths: SearchPaths) -> Any:
     return optuna.load_study(study_name=record.name, storage=paths.optuna_url)
 
 
-def importances(study: Any) -> dict[str, dict[str, float]]:
-    """{"fanova": {param: share}, "ped_anova": {...}} over the finished trials ({} for a method
-    that cannot run, e.g. a single distinct parameter value)."""
+def importances(study: Any, reasons: dict[str, str] | None = None) -> dict[str, dict[str, float]]:
+    """{"fanova": {param: share}, "ped_anova": {...}} over the finished trials; {} for a method
+    that cannot run (every trial at one value: "zero total variance"), its reason in
+    ``reasons``."""
     import optuna
 
     out: dict[str, dict[str, float]] = {}
@@ -46,8 +47,10 @@ def importances(study: Any) -> dict[str, dict[str, float]]:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # ExperimentalWarning of PED-ANOVA
                 found = optuna.importance.get_param_importances(study, evaluator=evaluator)
-        except (RuntimeError, ValueError, ZeroDivisionError):
+        except (RuntimeError, ValueError, ZeroDivisionError) as exc:
             found = {}
+            if reasons is not None:
+                reasons[name] = str(exc)
         out[name] = {k: float(v) for k, v in found.items()}
     return out
 
@@ -99,7 +102,8 @@ def analyse(record: SearchRecord, paths: SearchPaths, log: bool = True) -> dict[
     if n < 2:
         summary["note"] = f"{n} finished trial(s): no importance"
         return summary
-    summary["importance"] = importances(study)
+    summary["not_computable"] = {}
+    summary["importance"] = importances(study, summary["not_computable"])
     if n < FEW_TRIALS:
         summary["note"] = (f"only {n} finished trials: importance below ~{FEW_TRIALS} trials "
                            f"means little")
@@ -127,7 +131,9 @@ def text(summary: dict[str, Any]) -> str:
     lines = [f"hyperparameter importance over {summary['trials']} finished trials"]
     if summary.get("note"):
         lines.append(f"  warning: {summary['note']}")
+    why = summary.get("not_computable", {})
     for method, found in summary["importance"].items():
-        cells = ", ".join(f"{p} {v:.2f}" for p, v in found.items()) or "not computable"
+        cells = (", ".join(f"{p} {v:.2f}" for p, v in found.items())
+                 or f"not computable ({why.get(method, 'no reason given')})")
         lines.append(f"  {method}: {cells}")
     return "\n".join(lines)

@@ -81,7 +81,13 @@ def test_every_trial_is_in_mlflow_with_metrics_baselines_and_filters(searches: P
     plots = {a.path for a in mlf.list_artifacts(parents[0].info.run_id, "importance")}
     assert {"importance/importance.json", "importance/history.html", "importance/history.png",
             "importance/parallel_coordinate.png", "importance/slice.html"} <= plots
-    assert any(k.startswith("importance_fanova_") for k in parent.metrics)
+    local = mlf.download_artifacts(parents[0].info.run_id, "importance/importance.json",
+                                   str(searches))
+    summary = json.loads(Path(local).read_text())
+    assert summary["trials"] == 3 and set(summary["importance"]) == {"fanova", "ped_anova"}
+    for method, found in summary["importance"].items():  # values, or why there are none
+        assert found or summary["not_computable"][method], method
+        assert all(f"importance_{method}_{p}" in parent.metrics for p in found)
     local = mlf.download_artifacts(parents[0].info.run_id, "best_model/model.pt", str(searches))
     model, config = load_model(local, (8, 8, 16))
     assert config.epochs == 2 and model.cfg.in_channels == 2
@@ -121,7 +127,7 @@ def test_status_and_best_commands(searches: Path) -> None:
     assert "composites" in text and "never seen by the search" in text and "\n-> " in text
     assert "has been scored 1 time (" in text
     assert "hyperparameter importance over 3 finished trials" in text
-    assert "warning: only 3 finished trials" in text and "fanova: " in text
+    assert "warning: only 3 finished trials" in text and "  fanova: " in text
     from models.trial import TrialConfig
 
     config = yaml.safe_load(Path(best["config_file"]).read_text())
