@@ -3,7 +3,7 @@ PY ?= python3
 export GPAW_SETUP_PATH ?= /usr/share/gpaw-setups
 
 .PHONY: setup main test lint dataset card campaign redo jcampaign jlabels settings settings-table \
-	bondcheck
+	bondcheck structures structures-one
 
 setup:
 	bash .ci/setup.sh
@@ -42,6 +42,13 @@ redo:
 dataset:
 	magvox prep $(RUNS) --out data/cgt_$(x).zarr --native-only --workers 0 --quiet || [ $$? -eq 3 ]  # 3: failed runs listed in rejected.csv
 	$(MAKE) card X=$(X)
+
+# the atoms of each sample (species, positions, GPAW's per-site moments) from the run folders'
+# POSCARs and records, into stores made before prep recorded them; no density is rewritten
+structures:
+	for x in Te Se S; do $(MAKE) --no-print-directory structures-one X=$$x; done
+structures-one:
+	$(PY) -m data_prep.add_structures data/cgt_$(x).zarr $(RUNS)
 
 # the card of one X: with the settings study (Te) and the J1-J3 of its Cr2B2X6 composites
 card:

@@ -10,15 +10,14 @@ magvox stores densities per volume: e/A^3 and uB/A^3, arrays [i, j, k] along a, 
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import numpy as np
 from pymatgen.core import Structure
-from pymatgen.io.vasp.inputs import Poscar
 
 from data_prep.errors import MagvoxInputError
 from data_prep.fileio import read_bytes, sha256_hex
+from data_prep.poscar import parse_poscar
 from data_prep.vasp_blocks import LayoutError, parse_blocks
 from data_prep.volumetric import VolumetricData
 
@@ -111,23 +110,6 @@ def _split_header(path: Path, data: bytes) -> tuple[str, int]:
             raise MagvoxInputError(path, "no blank line after the structure header")
 
 
-def _parse_header(path: Path, header: str) -> tuple[Structure, bool]:
-    """Structure from the POSCAR header; species_known is False for a VASP 4 header."""
-    lines = header.splitlines()
-    species_known = len(lines) > 5 and not all(t.isdigit() for t in lines[5].split())
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            structure = Poscar.from_str(header).structure
-    except Exception as exc:  # pymatgen raises many types on a damaged header
-        raise MagvoxInputError(path, f"structure header unreadable: {exc}") from None
-    if abs(structure.lattice.volume) < 1e-8 or not np.isfinite(structure.lattice.matrix).all():
-        raise MagvoxInputError(path, "structure header: degenerate or non-finite lattice")
-    if not np.isfinite(structure.frac_coords).all():
-        raise MagvoxInputError(path, "structure header: non-finite atomic coordinates")
-    return structure, species_known
-
-
 def _pick_magnetization(blocks: list[np.ndarray], component: str) -> np.ndarray | None:
     """Magnetization block (raw rho*V): the second of two; of four, m_x/m_y/m_z or |m|."""
     if len(blocks) == 2:
@@ -152,7 +134,7 @@ def read_chgcar(
     if not data.rstrip(b" \t\r").endswith(b"\n"):
         raise MagvoxInputError(path, "last line has no line end (file truncated?)")
     header, start = _split_header(path, data)
-    structure, species_known = _parse_header(path, header)
+    structure, species_known = parse_poscar(path, header)
     try:
         blocks = parse_blocks(data[start:], len(structure))
     except LayoutError as exc:

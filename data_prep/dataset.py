@@ -135,12 +135,50 @@ def attach_exchange(path: str | Path, table: pd.DataFrame) -> None:
     rebuild_tables(path)
 
 
+def read_index(path: str | Path) -> pd.DataFrame:
+    """The index as the sample attrs say (one row per sample, sorted by sample_id)."""
+    index = pd.DataFrame(sample_rows(path))
+    return index.sort_values("sample_id").reset_index(drop=True) if not index.empty else index
+
+
+def rebuild_index(path: str | Path) -> pd.DataFrame:
+    """Rewrite index.parquet alone from the sample attrs (atomic); returns the index."""
+    index = read_index(path)
+    _write_parquet(index, Path(path) / "index.parquet")
+    return index
+
+
+def update_sample_attrs(path: str | Path, sample_id: str, values: dict) -> None:
+    """Merge ``values`` (JSON-serialisable) into one sample's index row, in place and atomically
+    (its group's zarr.json is rewritten by a rename; no array is touched)."""
+    meta_path = Path(path) / "samples" / sample_id / "zarr.json"
+    meta = json.loads(meta_path.read_text())
+    meta["attributes"] = {**meta.get("attributes", {}), **values}
+    tmp = meta_path.with_name(f".zarr.json.{uuid.uuid4().hex[:8]}")
+    tmp.write_text(json.dumps(meta, indent=2) + "\n")
+    os.replace(tmp, meta_path)
+
+
+def stored_source(store: str | Path, source: str | Path) -> str:
+    """How a sample records its source file: relative to the store's parent folder when the file
+    lies under it (``campaign/CrVGe2Te6/FM/CHGCAR`` for ``data/cgt_te.zarr``: a clone elsewhere
+    reads the same), else the absolute path. POSIX separators."""
+    file, parent = Path(source).resolve(), Path(store).resolve().parent
+    return file.relative_to(parent).as_posix() if file.is_relative_to(parent) else str(file)
+
+
+def resolve_source(store: str | Path, source: str) -> str:
+    """The absolute path of a recorded source (``stored_source``); absolute records (stores
+    made before sources were relative) are returned as they are."""
+    if os.path.isabs(source):
+        return source
+    return os.path.normpath(Path(store).resolve().parent / source)
+
+
 def rebuild_tables(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Rewrite index.parquet and labels.parquet from the sample attrs; returns (index, labels)."""
     path = Path(path)
-    index = pd.DataFrame(sample_rows(path))
-    if not index.empty:
-        index = index.sort_values("sample_id").reset_index(drop=True)
+    index = read_index(path)
     labels = compute_labels(index, exchange=read_exchange(path))
     _write_parquet(index, path / "index.parquet")
     _write_parquet(labels, path / "labels.parquet")
@@ -170,9 +208,7 @@ class MagDataset:
                 return index, labels
         except (OSError, ValueError):
             pass
-        index = pd.DataFrame(sample_rows(self.path))  # stale cache (e.g. killed run): rebuild
-        if not index.empty:
-            index = index.sort_values("sample_id").reset_index(drop=True)
+        index = read_index(self.path)  # stale cache (e.g. killed run): rebuild
         return index, compute_labels(index, exchange=read_exchange(self.path))
 
     def __len__(self) -> int:

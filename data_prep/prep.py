@@ -14,7 +14,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from data_prep.dataset import create_store, rebuild_tables, remove_sample, sample_rows
+from data_prep.dataset import (
+    create_store,
+    rebuild_tables,
+    remove_sample,
+    resolve_source,
+    sample_rows,
+)
 from data_prep.discover import DEFAULT_PATTERN, Source, discover
 from data_prep.outputs import RUN_JSON
 from data_prep.regrid import TRAIN_GRID
@@ -59,7 +65,8 @@ def _known(out: Path) -> tuple[set[str], set[tuple[str, int, int]]]:
     """Content hashes and (path, size, mtime_ns) stamps of the samples already stored."""
     rows = sample_rows(out)
     hashes = {r["sha256"] for r in rows}
-    stamps = {(r["source"], r.get("source_size", -1), r.get("source_mtime_ns", -1)) for r in rows}
+    stamps = {(resolve_source(out, r["source"]), r.get("source_size", -1),
+               r.get("source_mtime_ns", -1)) for r in rows}
     return hashes, stamps
 
 
@@ -151,7 +158,8 @@ def prepare_dataset(
     report = PrepReport(out=out)
     report.found = len(found)
     hashes, stamps = _known(out)
-    stored = {str(Path(r["source"]).parent) for r in sample_rows(out) if r.get("source")}
+    stored = {str(Path(resolve_source(out, r["source"])).parent) for r in sample_rows(out)
+              if r.get("source")}
     todo = [s for s in found if (_stamp(s) not in stamps or s.kind == "magvox")
             and not _stored_without_source(s, stored)]
     report.existing = len(found) - len(todo)
@@ -185,7 +193,7 @@ def _drop_superseded(out: Path) -> list[str]:
     gone are kept (a store outlives its sources). Returns the removed sample ids."""
     by_source: dict[str, list[dict]] = {}
     for row in sample_rows(out):
-        by_source.setdefault(row["source"], []).append(row)
+        by_source.setdefault(resolve_source(out, row["source"]), []).append(row)
     stale = []
     for source, rows in by_source.items():
         if len(rows) < 2 or not os.path.exists(source):

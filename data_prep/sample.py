@@ -13,12 +13,13 @@ from pathlib import Path
 
 import numpy as np
 
-from data_prep.dataset import write_sample
+from data_prep.dataset import stored_source, write_sample
 from data_prep.discover import Source
 from data_prep.errors import MagvoxInputError
 from data_prep.fileio import read_bytes, sha256_hex
 from data_prep.outputs import RunOutputs, read_run_json, read_run_outputs
 from data_prep.regrid import TRAIN_GRID, fourier_regrid
+from data_prep.site_info import header_structure, structure_columns
 from data_prep.volumetric import VolumetricData, read_volumetric
 
 
@@ -48,7 +49,18 @@ def _spin_of(vol: VolumetricData, configuration: str | None) -> np.ndarray:
     raise MagvoxInputError(vol.source, "no magnetization block (ISPIN=1 file): no spin density")
 
 
-def _row(src: Source, vol: VolumetricData, out: RunOutputs | None, spin: np.ndarray) -> dict:
+def _atoms(src: Source, vol: VolumetricData, out: RunOutputs | None) -> dict:
+    """The structure columns (data_prep.site_info) and the per-site moments the run reported."""
+    folder = None if src.kind == "file" else src.path
+    structure = header_structure(vol.structure, vol.species_known, folder)
+    sites = out.site_moments_uB if out else None
+    if structure is None or (sites is not None and len(sites) != len(structure)):
+        sites = None  # moments of unknown atoms, or of another cell, say nothing per site
+    return {**structure_columns(structure), "site_moments_reported_uB": sites}
+
+
+def _row(src: Source, vol: VolumetricData, out: RunOutputs | None, spin: np.ndarray,
+         store: str) -> dict:
     formula = vol.structure.composition.reduced_formula
     composite = src.composite or (out and out.composite) or formula
     configuration = src.configuration or (out and out.configuration) or "unknown"
@@ -59,7 +71,7 @@ def _row(src: Source, vol: VolumetricData, out: RunOutputs | None, spin: np.ndar
         "composite": composite,
         "configuration": configuration,
         "formula": vol.formula,
-        "source": str(Path(vol.source).resolve()),
+        "source": stored_source(store, vol.source),
         "source_size": st.st_size,
         "source_mtime_ns": st.st_mtime_ns,
         "sha256": vol.sha256,
@@ -74,6 +86,7 @@ def _row(src: Source, vol: VolumetricData, out: RunOutputs | None, spin: np.ndar
         "energy_eV": out.energy_eV if out else None,
         "spin_kind": vol.spin_kind,
         "magnetization_component": vol.magnetization_component,
+        **_atoms(src, vol, out),
     }
 
 
@@ -104,7 +117,7 @@ def process_source(src: Source, store: str, known: set[str], opts: PrepOptions) 
             return {**result, "status": "exists"}
         vol = read_volumetric(src.volumetric, magnetization=opts.magnetization)  # type: ignore[arg-type]
         spin = _spin_of(vol, src.configuration)
-        row = _row(src, vol, _outputs(src), spin)
+        row = _row(src, vol, _outputs(src), spin, store)
         train = fourier_regrid(spin, tuple(opts.train_grid)) if opts.store_train else None
         total = vol.total_e_per_A3 if opts.store_total else None
         added = write_sample(store, row["sample_id"], row, spin, train, total)

@@ -6,9 +6,11 @@ composition model sees only which elements sit on the A2, B and X sites of A1 A2
 identities) and simple elemental properties (Z, Pauling electronegativity, atomic radius, group,
 row; pymatgen; missing values imputed by the training mean). The integrals model sees the numbers
 a physicist reads off the same input densities without any network: per input configuration the
-net moment and the integral of |m| over the cell (uB), and for a two-configuration input their
-differences; a CNN that does not beat it has not used the third dimension. Both are fitted with
-scikit-learn (logistic regression / ridge, standardised features).
+net moment and the integral of |m| over the cell (uB), the moments in 1.2 A spheres around the A1
+and A2 sites where the dataset records its atoms (``models.site_moments``), and for a
+two-configuration input their differences; a CNN that does not beat it has not used the third
+dimension. Both are fitted with scikit-learn (logistic regression / ridge, standardised
+features).
 """
 
 from __future__ import annotations
@@ -92,8 +94,10 @@ def majority_scores(task: str, y_train: np.ndarray, n: int) -> np.ndarray:
 
 
 def integral_features(integrals_uB: np.ndarray) -> np.ndarray:
-    """(S, K, 2) integrals (``Samples.integrals_uB``: net moment, integral of |m| per input
-    configuration, uB) -> (S, F) features: all of them, then configuration 0 minus each other."""
+    """(S, K, F) integrals (``Samples.integrals_uB``, uB, per input configuration in the order of
+    ``models.data.INTEGRAL_NAMES``: net moment, integral of |m|, and where the dataset has its
+    atoms the A1 and A2 sphere moments) -> (S, K F + (K - 1) F) features: configuration 0's F
+    integrals, configuration 1's, ..., then configuration 0's minus configuration k's, k >= 1."""
     flat = [integrals_uB.reshape(len(integrals_uB), -1)]
     flat += [integrals_uB[:, 0] - integrals_uB[:, k] for k in range(1, integrals_uB.shape[1])]
     return np.hstack(flat)
@@ -129,7 +133,7 @@ def composition_scores(
 def integrals_scores(
     task: str, integrals_uB: np.ndarray, y: np.ndarray, train: np.ndarray, val: np.ndarray
 ) -> np.ndarray:
-    """(len(val),) predictions of the model on the input densities' integrals (S, K, 2)."""
+    """(len(val),) predictions of the model on the input densities' integrals (S, K, F)."""
     return feature_scores(task, integral_features(integrals_uB), y, train, val)
 
 
@@ -153,7 +157,7 @@ def baselines(
     integrals_uB: np.ndarray | None = None,
 ) -> dict[str, dict[str, float]]:
     """Validation metrics of the baselines: {"majority": {...}, "composition": {...}} and, given
-    the input densities' integrals (S, K, 2), "integrals"."""
+    the input densities' integrals (S, K, F), "integrals"."""
     out = {
         "majority": majority(task, y[train], y[val]),
         "composition": composition(task, composites, y, train, val),

@@ -16,9 +16,13 @@ import numpy as np
 import pandas as pd
 import torch
 
+from models.site_moments import NoSiteInformation as NoSiteInformation  # load_samples raises it
+from models.site_moments import site_moments_of
+
 LABEL_COLUMNS = {"ground_state": "ground_state", "moment_class": "moment_uB",
                  "moment": "moment_uB", "exchange_energy": "exchange_energy_eV",
                  "J1": "J1_meV", "J2": "J2_meV", "J3": "J3_meV"}
+INTEGRAL_NAMES = ("net_uB", "abs_uB", "A1_sphere_uB", "A2_sphere_uB")
 CLASS_MEANING = {"ground_state": "1 = FM ground state (E_FM < E_AFM), 0 = AFM",
                  "moment_class": "1 = FM moment above the threshold (uB per cell), 0 = below"}
 
@@ -39,9 +43,12 @@ class Samples:
         test: (S,) True for the held-out test composites (``data_prep.holdout``).
         value: (S,) float64, the label column before any threshold: the FM moment in uB for
             moment_class (what ``classify_by=moment`` regresses), else y as float.
-        integrals_uB: (S, K, 2) float64, per input configuration k the integrals of the input
-            density over the cell, uB: net moment sum(m) V/N and sum(|m|) V/N (the baseline that
-            reads the same densities, ``models.baselines``); None without cell volumes.
+        integrals_uB: (S, K, F) float64, per input configuration k the integrals of the input
+            density, uB, in the order of ``INTEGRAL_NAMES``: over the cell the net moment
+            sum(m) V/N and sum(|m|) V/N (F = 2), then, where the dataset records its atoms, the
+            moments in the spheres around A1 and A2 (F = 4; ``models.site_moments``). The
+            baseline that reads the same densities (``models.baselines``); None without cell
+            volumes.
     """
 
     spin: np.ndarray
@@ -94,7 +101,7 @@ def _label_of(labels: pd.DataFrame, target: str, threshold_uB: float
 
 def load_samples(
     dataset: Any, target: str = "ground_state", configuration: str = "FM",
-    threshold_uB: float = 4.0,
+    threshold_uB: float = 4.0, site_moments: bool | None = None,
 ) -> Samples:
     """Read the input density (from ``configuration``) and the label of every composite.
 
@@ -103,6 +110,10 @@ def load_samples(
     (``FM``; spin (S, Nx, Ny, Nz)) or several joined by ``+`` (``FM+AFM-Neel``; spin (S, K, Nx,
     Ny, Nz), the composite's densities in that order). Composites without every named run or
     without a label are dropped (listed in ``Samples.dropped``).
+
+    ``site_moments``: None (default) adds the A-sphere moments to ``integrals_uB`` where every
+    kept sample records its atoms; True requires them (NoSiteInformation, one line saying how to
+    add them, otherwise); False leaves them out.
     """
     ds = open_source(dataset)
     keep, dropped, label, raw = _select(ds, target, configuration, threshold_uB)
@@ -122,7 +133,20 @@ def load_samples(
     return Samples(spin, y, comps, sids, dropped, volume, lattice,
                    np.array([c in held_out for c in comps], dtype=bool),
                    np.array([raw[c] for c in comps], dtype=np.float64),
-                   density_integrals(spin, volume))
+                   _integrals(ds, [runs for _, runs in keep], spin, volume, site_moments))
+
+
+def _integrals(ds: Any, runs: list[list[str]], spin: np.ndarray, volume: np.ndarray,
+               site_moments: bool | None) -> np.ndarray | None:
+    """(S, K, 2 or 4) ``Samples.integrals_uB``: the cell integrals, then the A-sphere moments
+    when ``site_moments`` asks for them or (None) every sample has its atoms."""
+    cell = density_integrals(spin, volume)
+    if site_moments is False:
+        return cell
+    sites = site_moments_of(ds, runs, spin, required=bool(site_moments))
+    if cell is None or sites is None:
+        return cell
+    return np.concatenate([cell, sites], axis=2)
 
 
 def density_integrals(spin: np.ndarray, volume_A3: np.ndarray) -> np.ndarray | None:

@@ -99,7 +99,7 @@ def test_the_integrals_baseline_reads_each_runs_own_moment(bundled_dataset):
 
     fm = load_samples(bundled_dataset, "moment", "FM")
     net, absolute = fm.integrals_uB[:, 0, 0], fm.integrals_uB[:, 0, 1]
-    assert fm.integrals_uB.shape == (len(fm.y), 1, 2)
+    assert fm.integrals_uB.shape == (len(fm.y), 1, 4)  # + the A1, A2 sphere moments
     np.testing.assert_allclose(net, fm.value, atol=0.02)  # uB per cell
     assert np.all(absolute >= np.abs(net) - 1e-9) and np.all(absolute > 0)
     both = load_samples(bundled_dataset, "ground_state", "FM+AFM-Neel")
@@ -107,6 +107,6 @@ def test_the_integrals_baseline_reads_each_runs_own_moment(bundled_dataset):
     for i in (0, len(both.y) - 1):
         same = row[both.composites[i]]
         np.testing.assert_allclose(both.integrals_uB[i, 0], fm.integrals_uB[same, 0])
-    features = integral_features(both.integrals_uB)  # 2 x (net, |m|) + their differences
-    assert features.shape == (len(both.y), 6)
-    np.testing.assert_allclose(features[:, 4], features[:, 0] - features[:, 2])
+    features = integral_features(both.integrals_uB)  # 2 x (net, |m|, A1, A2) + differences
+    assert features.shape == (len(both.y), 12)
+    np.testing.assert_allclose(features[:, 8:], features[:, 0:4] - features[:, 4:8])
