@@ -108,14 +108,16 @@ def test_status_and_best_commands(searches: Path) -> None:
     assert info["status"] == "finished" and info["trials"]["completed"] == 3
     table = info["trials_table"]  # best first, then the rest; the infeasible one last
     done = [r for r in table if r["status"] == "completed"]
-    assert [r["status"] for r in table[:3]] == ["completed"] * 3 and len(table) == 4
+    assert [r["status"] for r in table[:3]] == ["completed"] * 3
+    assert len(table) == sum(info["trials"].values())  # every trial run, infeasible ones too
     scores = [r["val_balanced_accuracy"] for r in done]
     assert scores == sorted(scores, reverse=True) and all(r["epochs"] == 2 for r in done)
-    assert table[-1]["status"] == "infeasible" and table[-1]["params"]["pool_sizes_0"] == "16"
+    assert {r["status"] for r in table[3:]} == {"infeasible"}
+    assert "16" in {r["params"].get("pool_sizes_0") for r in table[3:]}  # the enqueued one
     text = magvox("search", "status", "rnd", "--root", str(searches), cwd=searches).stdout
     head, *lines = text.splitlines()[2:]
     assert head.split()[:2] == ["trial", "status"] and "val_balanced_accuracy" in head
-    assert len(lines) == 4 and lines[0].split()[0] == done[0]["trial"]
+    assert len(lines) == len(table) and lines[0].split()[0] == done[0]["trial"]
     out = magvox("search", "best", "rnd", "--root", str(searches), "--json", cwd=searches)
     best = json.loads(out.stdout)
     assert best["metrics"]["val_balanced_accuracy"] == info["best"]["val_balanced_accuracy"]
