@@ -3,7 +3,8 @@
 Memory model (float32 = 4 B, complex64 = 8 B, per training step at ``batch_size``):
     runtime     the Python process with torch, numpy, pandas, sklearn, zarr loaded and the
                 dataset read (measured ~450 MB)
-    data        all inputs (S, C, Nx, Ny, Nz) + the cached first-layer spectra (S, C, *spec)
+    data        all inputs (S, C, Nx, Ny, Nz) + the cached first-layer spectra (S, C, *spec) or,
+                for a direct circular first conv, the padded inputs (S, C, N + K - 1 per axis)
     state       weights, gradients and optimizer state (1 buffer for SGD+momentum, 2 for Adam)
     activations per conv block: output and activation (B, F, *out), pool indices (int64) and
                 pooled output, and their gradients in backward
@@ -145,6 +146,9 @@ def estimate(
         cout = layer.out_shape[0]
         if lengths is None:
             workspace = max(workspace, 4.0 * batch * cin * math.prod(size) * 2)
+            if i == 0 and cfg.padding == "circular" and tuple(cfg.tiling) == (1, 1, 1):
+                k = cfg.kernel_sizes[0]  # cached circularly padded inputs (Conv3d.prepare_input)
+                data += 4.0 * n_samples * cin * math.prod(n + k - 1 for n in size)
             continue
         spec, full = _spec(lengths), math.prod(lengths)
         kernel_ws = 8.0 * cout * cin * spec * 4 + 8.0 * cout * spec * 2 + 4.0 * cout * full * 2

@@ -23,8 +23,10 @@ from models.trial import TrialConfig
 
 
 class SpectrumCache:
-    """First-conv input spectra of the raw inputs, computed once per trial and shared by the
-    folds' models (each applies its own input scale): inputs never change."""
+    """What the first conv takes in place of each raw input (its spectrum, or its circularly
+    padded copy for a direct conv: ``Conv3d.prepare_input``), computed once per trial and shared
+    by the folds' models (each applies its own input scale to its kernel): inputs never change
+    (off with augmentation)."""
 
     def __init__(self, model: MagNet, x: torch.Tensor, enabled: bool = True) -> None:
         self.model, self.x = model, x

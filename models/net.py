@@ -58,34 +58,28 @@ class MagNet(nn.Module):
         return tuple(self.shapes[0][1:])  # type: ignore[return-value]
 
     def input_spectrum(self, x: Tensor) -> Tensor | None:
-        """First-conv input spectrum of an untiled raw batch (B, C, Nx, Ny, Nz); None if not FFT.
+        """What the first conv takes in place of an untiled raw batch (B, C, Nx, Ny, Nz): its
+        spectrum (FFT) or its circularly padded copy (direct, circular); None if neither.
 
         Constant across epochs for a fixed sample, and independent of ``input_scale`` (applied to
-        it in ``forward``; the FFT is linear): one cache serves every fold's model.
+        the first conv's kernel; the conv is linear): one cache serves every fold's model.
         """
-        first = self.convs[0]
-        if first.resolved_backend(self.grid, self.cfg.tiling) != "fft":
-            return None
-        return first.input_spectrum(x, self.cfg.tiling)  # (B, C, *spec)
+        return self.convs[0].prepare_input(x, self.cfg.tiling)
 
     def activations(
         self, x: Tensor, x_hat: Tensor | list[Tensor] | None = None
     ) -> dict[str, Tensor]:
         """Every intermediate tensor by name: ``conv{i}``, ``act{i}``, ``pool{i}``, ``features``,
-        ``dense{j}``, ``output``. ``x`` is raw (un-normalised) input; with ``x_hat`` (cached
-        first-layer spectrum of the raw input) x is only read for its batch size.
+        ``dense{j}``, ``output``. ``x`` is raw (un-normalised) input; with ``x_hat`` (the first
+        conv's prepared raw input: spectra or padded copies) x is only read for its batch size.
         """
         out: dict[str, Tensor] = {}
-        if x_hat is None:
-            x = self.normalize(x)
-        else:  # spectra of raw inputs, (C, *spec) each or (B, C, *spec)
-            scale = self.input_scale.view(-1, *([1] * (x_hat[0].dim() - 1)))
-            x_hat = ([s / scale for s in x_hat] if isinstance(x_hat, list)
-                     else x_hat / scale.unsqueeze(0))
         h = x
         for i, conv in enumerate(self.convs):
-            if i == 0:  # the tiling is the first conv's business (one-period FFT path)
-                h = conv(x if x_hat is None else None, x_hat, self.grid, self.cfg.tiling)
+            if i == 0:  # the tiling is the first conv's business (one-period FFT path); the
+                # input scale goes into its kernel: x / s is never formed
+                h = conv(x if x_hat is None else None, x_hat, self.grid, self.cfg.tiling,
+                         in_scale=self.input_scale)
             else:
                 h = conv(h)
             out[f"conv{i}"] = h  # (B, F_i, Mx, My, Mz)

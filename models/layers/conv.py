@@ -8,6 +8,7 @@ import torch
 from torch import Tensor, nn
 
 from models.layers.fftconv import (
+    circular_pad,
     direct_conv3d,
     fft_conv3d,
     fft_lengths,
@@ -118,26 +119,46 @@ class Conv3d(nn.Module):
         x = x.repeat(1, 1, *tiling)
         return rfft3(x, fft_lengths(tuple(x.shape[-3:]), self.padding))
 
+    def prepare_input(self, x: Tensor, tiling: tuple[int, int, int] = (1, 1, 1)) -> Tensor | None:
+        """What ``forward(x_hat=...)`` takes in place of a fixed input (B, C, *n): its spectrum
+        (FFT backend), or the circularly padded input (direct backend, circular, untiled): the
+        padding then happens once per sample and trial instead of once per batch (it cost more
+        than the strided conv itself). None where nothing would be saved."""
+        size = tuple(x.shape[-3:])
+        if self.resolved_backend(size, tiling) == "fft":
+            return self.input_spectrum(x, tiling)
+        if self.padding == "circular" and tuple(tiling) == (1, 1, 1):
+            return circular_pad(x, self.kernel)
+        return None
+
     def forward(
         self, x: Tensor | None, x_hat: Tensor | list[Tensor] | None = None,
         size: tuple[int, int, int] | None = None, tiling: tuple[int, int, int] = (1, 1, 1),
+        in_scale: Tensor | None = None,
     ) -> Tensor:
         """Conv of the ``tiling``-repeated input: (B, C, nx, ny, nz) -> (B, O, Mx, My, Mz).
 
-        ``x_hat`` (from ``input_spectrum``) with ``size`` (the untiled (nx, ny, nz)) replaces x.
+        ``x_hat`` (from ``prepare_input``: spectra or padded inputs) with ``size`` (the untiled
+        (nx, ny, nz)) replaces x. ``in_scale`` (C,): the input is divided by it per channel,
+        applied to the kernel instead (conv(x / s, w) = conv(x, w / s)), so no scaled copy of
+        the input is made.
         """
         size = tuple(x.shape[-3:]) if x is not None else tuple(size)  # type: ignore[arg-type]
-        args = (self.weight, self.bias, self.stride)
+        weight = self.weight if in_scale is None else self.weight / in_scale.view(1, -1, 1, 1, 1)
+        args = (weight, self.bias, self.stride)
         if self._tiled_fft(size, tiling):
             return tiled_fft_conv3d(x, *args, tiling, x_hat, size)
         tiled = tuple(n * t for n, t in zip(size, tiling, strict=True))
+        if x_hat is not None and self.resolved_backend(size, tiling) != "fft":
+            padded = torch.stack(x_hat) if isinstance(x_hat, list) else x_hat
+            return torch.nn.functional.conv3d(padded, weight, self.bias, stride=self.stride)
         if x_hat is not None:
             return fft_conv3d(None, *args, self.padding, x_hat, tiled)
         if tuple(tiling) != (1, 1, 1):
             x = x.repeat(1, 1, *tiling)
         if self.resolved_backend(size, tiling) == "fft":
             return fft_conv3d(x, *args, self.padding)
-        return direct_conv3d(x, *args, self.padding)
+        return direct_conv3d(x, *args, self.padding)  # type: ignore[arg-type]
 
     def extra_repr(self) -> str:
         """Shown by print(model)."""

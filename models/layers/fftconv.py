@@ -245,12 +245,18 @@ def tiled_fft_conv3d(
     return y
 
 
+def circular_pad(x: Tensor, kernel: int) -> Tensor:
+    """(B, C, Nx, Ny, Nz) -> (B, C, N + K - 1 per axis): (K-1)//2 periodic images before, the
+    rest after, so a valid conv of the result is the circular conv of x (same alignment as the
+    FFT path's shift)."""
+    lo, hi = (kernel - 1) // 2, kernel - 1 - (kernel - 1) // 2
+    return F.pad(x, (lo, hi) * 3, mode="circular")
+
+
 def direct_conv3d(
     x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: int = 1, padding: str = "valid"
 ) -> Tensor:
     """The reference: ``F.conv3d``; circular pads (K-1)//2 before and K-1-(K-1)//2 after."""
     if padding == "circular":
-        k = weight.shape[-1]
-        lo, hi = (k - 1) // 2, k - 1 - (k - 1) // 2
-        x = F.pad(x, (lo, hi) * 3, mode="circular")
+        x = circular_pad(x, weight.shape[-1])
     return F.conv3d(x, weight, bias, stride=stride)

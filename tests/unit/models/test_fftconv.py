@@ -106,3 +106,21 @@ def test_the_default_learner_resolves_to_direct_convolution():
 
     model = create_model("periodic-fast")
     assert model.convs[0].resolved_backend(model.grid, model.cfg.tiling) == "direct"
+
+
+def test_a_cached_padded_input_with_the_scale_in_the_kernel_is_the_same_convolution():
+    """The direct path's per-trial cache (the circularly padded raw input) and the input scale
+    applied to the kernel give conv(x / s) exactly as padding x / s every batch, and as FFT."""
+    torch.manual_seed(0)
+    conv = Conv3d(2, 8, 4, stride=4, padding="circular", backend="direct").double()
+    x = torch.randn(3, 2, 8, 8, 12, dtype=torch.float64)
+    scale = torch.tensor([2.0, 0.5], dtype=torch.float64)
+    scaled = x / scale.view(1, -1, 1, 1, 1)
+    ref = direct_conv3d(scaled, conv.weight, conv.bias, 4, "circular")
+    cached = conv.prepare_input(x)
+    assert cached.shape == (3, 2, 11, 11, 15)  # N + K - 1 per axis
+    y = conv(None, list(cached), (8, 8, 12), in_scale=scale)
+    torch.testing.assert_close(y, ref, rtol=0, atol=1e-12)
+    fft = fft_conv3d(scaled, conv.weight, conv.bias, 4, "circular")
+    torch.testing.assert_close(y, fft, rtol=0, atol=1e-10)
+    assert Conv3d(2, 8, 4, padding="valid", backend="direct").prepare_input(x) is None
