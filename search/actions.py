@@ -55,7 +55,11 @@ def _summary(name: str, root: str | None) -> int:
     counts = ", ".join(f"{n} {s}" for s, n in info["trials"].items() if n)
     print(f"search {name}: {info['status']}; trials: {counts or 'none'}")
     if info["best"]:
-        print(f"best (cross-validation): {info['best']}")
+        best, (metric, _) = info["best"], report.metric_name(record)
+        spread = best.get(f"{metric}_std")
+        print(f"best trial {best['trial']}: {metric} {best[metric]:.3f}"
+              + (f" +- {spread:.3f}" if spread is not None else "")
+              + f" (cross-validation; all trials: magvox search status {name})")
     where = f" --root {root}" if root else ""
     if info["status"] == "interrupted":
         print(f"continue: magvox search resume {name}{where}")
