@@ -101,7 +101,7 @@ def _label_of(labels: pd.DataFrame, target: str, threshold_uB: float
 
 def load_samples(
     dataset: Any, target: str = "ground_state", configuration: str = "FM",
-    threshold_uB: float = 4.0, site_moments: bool | None = None,
+    threshold_uB: float = 4.0, site_moments: bool | None = None, require_label: bool = True,
 ) -> Samples:
     """Read the input density (from ``configuration``) and the label of every composite.
 
@@ -109,14 +109,16 @@ def load_samples(
     cannot be read off which configuration a density came from. ``configuration``: one name
     (``FM``; spin (S, Nx, Ny, Nz)) or several joined by ``+`` (``FM+AFM-Neel``; spin (S, K, Nx,
     Ny, Nz), the composite's densities in that order). Composites without every named run or
-    without a label are dropped (listed in ``Samples.dropped``).
+    without a label are dropped (listed in ``Samples.dropped``); with ``require_label=False``
+    (prediction) only those without every named run are, and ``y`` / ``value`` are NaN (float64)
+    where a composite has no label.
 
     ``site_moments``: None (default) adds the A-sphere moments to ``integrals_uB`` where every
     kept sample records its atoms; True requires them (NoSiteInformation, one line saying how to
     add them, otherwise); False leaves them out.
     """
     ds = open_source(dataset)
-    keep, dropped, label, raw = _select(ds, target, configuration, threshold_uB)
+    keep, dropped, label, raw = _select(ds, target, configuration, threshold_uB, require_label)
     wanted = configuration.split("+")
     first = np.asarray(ds.spin(keep[0][1][0], grid="train"), dtype=np.float32)
     shape = (len(keep), *first.shape) if len(wanted) == 1 else (len(keep), len(wanted),
@@ -125,14 +127,14 @@ def load_samples(
     for i, (_, runs) in enumerate(keep):
         for j, sid in enumerate(runs):
             (spin[i] if len(wanted) == 1 else spin[i, j])[...] = ds.spin(sid, grid="train")
-    y = np.array([label[c] for c, _ in keep])
-    y = y.astype(np.int64) if target in CLASS_MEANING else y.astype(np.float64)
+    y = np.array([label.get(c, np.nan) for c, _ in keep], dtype=np.float64)
+    y = y.astype(np.int64) if target in CLASS_MEANING and np.isfinite(y).all() else y
     comps, sids = [c for c, _ in keep], [runs[0] for _, runs in keep]
     volume, lattice = _geometry(ds.index, sids)
     held_out = set(test_composites(ds))
     return Samples(spin, y, comps, sids, dropped, volume, lattice,
                    np.array([c in held_out for c in comps], dtype=bool),
-                   np.array([raw[c] for c in comps], dtype=np.float64),
+                   np.array([raw.get(c, np.nan) for c in comps], dtype=np.float64),
                    _integrals(ds, [runs for _, runs in keep], spin, volume, site_moments))
 
 
@@ -169,13 +171,21 @@ def density_integrals(spin: np.ndarray, volume_A3: np.ndarray) -> np.ndarray | N
     return out
 
 
-def _select(ds: Any, target: str, configuration: str, threshold_uB: float):
+def _select(ds: Any, target: str, configuration: str, threshold_uB: float,
+            require_label: bool = True):
     """-> (kept [(composite, [sample id per configuration])], dropped {composite: why},
-    label {composite: y}, raw {composite: value}); ValueError when nothing is kept."""
+    label {composite: y}, raw {composite: value}); ValueError when nothing is kept. Without
+    ``require_label`` a composite needs only its runs (and a store without the label column
+    has no labels)."""
     index = ds.index
     ids, comps, confs = (_column(index, n) for n in ("sample_id", "composite", "configuration"))
     wanted = configuration.split("+")
-    label, raw = _label_of(ds.labels, target, threshold_uB)
+    try:
+        label, raw = _label_of(ds.labels, target, threshold_uB)
+    except KeyError:
+        if require_label:
+            raise
+        label, raw = {}, {}
     dropped: dict[str, str] = {}
     keep: list[tuple[str, list[str]]] = []
     by_run: dict[tuple[str, str], str] = {}
@@ -186,15 +196,16 @@ def _select(ds: Any, target: str, configuration: str, threshold_uB: float):
         value = label.get(comp, float("nan"))
         if missing:
             dropped[comp] = f"no {' or '.join(missing)} sample"
-        elif not np.isfinite(value):
+        elif require_label and not np.isfinite(value):
             dropped[comp] = f"no {target} label"
         else:
             keep.append((comp, [by_run[(comp, k)] for k in wanted]))
     if not keep:
         reasons = pd.Series(list(dropped.values())).value_counts()
         why = ", ".join(f"{n} composites: {r}" for r, n in reasons.items())
-        raise ValueError(f"no composite has both a {configuration} density and a {target} label "
-                         f"({why})")
+        what = (f"both a {configuration} density and a {target} label" if require_label
+                else f"a {configuration} density")
+        raise ValueError(f"no composite has {what} ({why})")
     return keep, dropped, label, raw
 
 

@@ -69,12 +69,19 @@ class Targets:
         self.t = t.to(device)
 
     def unscale(self, task: str, score: np.ndarray) -> np.ndarray:
-        """Scores back in target units (regression), P(class 1) of the regressed moment
-        (classify_by=moment) or unchanged (P(class 1) of the softmax)."""
-        if self.threshold is not None:
-            moment = score * self.std + self.mean
-            return 1.0 / (1.0 + np.exp(-(moment - self.threshold) / THRESHOLD_WIDTH_UB))
-        return score if task == "class" else score * self.std + self.mean
+        """Scores back in target units (``unscale``)."""
+        return unscale(task, score, self.mean, self.std, self.threshold)
+
+
+def unscale(task: str, score: np.ndarray, mean: float, std: float,
+            threshold: float | None = None) -> np.ndarray:
+    """(N,) network scores -> target units: ``score * std + mean`` for regression (uB, eV or
+    meV), P(class 1) of that regressed moment against ``threshold`` (uB; classify_by=moment), or
+    unchanged (P(class 1) of the softmax). ``mean``/``std``: the training split's target scale."""
+    if threshold is not None:
+        moment = score * std + mean
+        return 1.0 / (1.0 + np.exp(-(moment - threshold) / THRESHOLD_WIDTH_UB))
+    return score if task == "class" else score * std + mean
 
 
 @dataclass

@@ -35,6 +35,10 @@ class TrialResult:
         resumed_from: epochs already done when the trial (re)started; 0 = fresh.
         diverged: the loss became NaN/inf (trial stopped); stopped_early: on_epoch asked to stop.
         seconds: wall time of the training epochs run in this call, s.
+        grid: (Nx, Ny, Nz) training grid the network was built for.
+        target_scale: (mean, std) of the target the first fold's network regresses, in target
+            units (standardised outputs * std + mean; ``models.member.unscale``); (0, 1) for a
+            softmax classifier. Saved with the weights (``models.saved``).
     """
 
     config: Any  # TrialConfig (not imported: result stays a leaf module)
@@ -51,6 +55,8 @@ class TrialResult:
     diverged: bool = False
     stopped_early: bool = False
     seconds: float = 0.0
+    grid: tuple[int, int, int] | None = None
+    target_scale: tuple[float, float] = (0.0, 1.0)
 
     @property
     def task(self) -> str:

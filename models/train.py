@@ -73,11 +73,14 @@ def _resume(config, members, checkpoint_dir) -> tuple[int, list[dict[str, float]
     return int(state["epoch"]), list(state["history"])
 
 
-def prepare(config: TrialConfig | dict[str, Any], dataset: Any, device: torch.device):
-    """Config, samples and input tensor (S, C, Nx, Ny, Nz) on ``device``, validated first."""
+def prepare(config: TrialConfig | dict[str, Any], dataset: Any, device: torch.device,
+            require_label: bool = True):
+    """Config, samples and input tensor (S, C, Nx, Ny, Nz) on ``device``, validated first.
+    ``require_label=False`` (prediction) keeps the composites without a label too."""
     if isinstance(config, dict):
         config = TrialConfig.from_dict(config)
-    samples = load_samples(dataset, config.target, config.configuration, config.moment_threshold_uB)
+    samples = load_samples(dataset, config.target, config.configuration, config.moment_threshold_uB,
+                           require_label=require_label)
     validate(config, samples.grid)
     if config.input_units == "voxel":
         per_voxel(samples.spin, samples.volume_A3)
@@ -170,5 +173,6 @@ def run_trial(
         test_composites=sorted(names[i] for i in np.flatnonzero(samples.test)),
         folds=len(members) // config.repeats, dropped=samples.dropped,
         resumed_from=done, diverged=diverged, stopped_early=stopped,
-        seconds=time.perf_counter() - start,
+        seconds=time.perf_counter() - start, grid=samples.grid,
+        target_scale=(first.targets.mean, first.targets.std),
     )

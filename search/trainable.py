@@ -124,7 +124,8 @@ def write_trial_files(folder: Path, fields: dict[str, Any], result: Any,
     summary = result.summary()
     # pictures are drawn by the driver, off the trial's path (search.callbacks)
     artifacts.save_filters(summary["filters"], folder, pictures=False)
-    save_model(result.state_dict, result.config, folder / "model.pt")
+    save_model(result.state_dict, result.config, folder / "model.pt", grid=result.grid,
+               target_scale=result.target_scale)
     artifacts.write_json(folder / "result.json", {
         "config": fields, "history": summary["history"], "final": summary["final"],
         "baselines": summary["baselines"], "trial_wall_s": elapsed_s,
