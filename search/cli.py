@@ -19,6 +19,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "bench": ("bench", "timings and ratios against reference implementations"),
     "search": ("search", "the hyperparameter search: start | resume | status | best"),
     "ui": ("ui", "the MLflow UI on a search's tracking store"),
+    "predict": ("predict", "a search's best model (or a model file) applied to a dataset"),
 }
 
 

@@ -201,3 +201,57 @@ def test_ui_shows_experiment_trials_and_a_filter_picture(searches: Path,
     finally:
         os.killpg(proc.pid, 9)
         proc.wait()
+
+
+def test_predict_applies_the_best_model_beside_baselines_fitted_on_development(
+        searches: Path, real: Path, tmp_path: Path) -> None:
+    """``magvox predict SEARCH``: real VASP runs prepared on the search's grid and new densities
+    of its composites; the baselines are fitted on the search's development composites only."""
+    import csv
+    import shutil
+
+    import numpy as np
+
+    from data_prep.dataset import open_dataset
+    from models.baselines import composition_scores
+
+    for comp, conf, src, name in (("Fe", "FM", "Fe_bcc_prim_spin.CHGCAR", "CHGCAR"),
+                                  ("Li", "FM", "Li_spin_grid48.CHGCAR.gz", "CHGCAR.gz"),
+                                  ("NiO", "AFM-Neel", "NiO_SOC_AFM_grid28.CHGCAR.gz", "CHGCAR.gz")):
+        (tmp_path / "runs" / comp / conf).mkdir(parents=True)
+        shutil.copy(real / src, tmp_path / "runs" / comp / conf / name)  # a copy in tmp only
+    data = tmp_path / "new.zarr"
+    magvox("prep", str(tmp_path / "runs"), "--out", str(data), "--train-grid", "8", "8", "16",
+           "--workers", "0", "--quiet", cwd=tmp_path)
+    write_tiny_dataset(data, seed=1)  # the search's composite names, other densities
+    out = magvox("predict", "rnd", "--root", str(searches), "--dataset", str(data), "--json",
+                 "--out", str(tmp_path / "p.csv"), cwd=tmp_path)
+    result = json.loads(out.stdout)
+    rows = {r["composite"]: r for r in result["rows"]}
+    searched = open_dataset(searches.parent / "tiny.zarr")
+    test = set(searched.test_composites)
+    labels = searched.labels.set_index("composite")["ground_state"]
+    dev = sorted(set(labels.index) - test)
+    assert set(rows) == {*labels.index, "Fe", "Li"} and result["skipped"] == {"NiO": "no FM sample"}
+    assert "best trial" in result["header"][0]
+    assert (f"fitted on the {len(dev)} development composites of {searches.parent / 'tiny.zarr'}"
+            f" (its {len(test)} test-split composites not used)") in result["header"][2]
+    assert {c: rows[c]["search_split"] for c in ("Fe", "Li")} == {"Fe": "new", "Li": "new"}
+    assert {c for c in labels.index if rows[c]["search_split"] == "test split"} == test
+    y_dev = labels[dev].to_numpy()
+    assert {r["majority_class"] for r in rows.values()} == {int(y_dev.mean() > 0.5)}
+    new = sorted(labels.index)
+    expected = composition_scores("class", dev + new, np.concatenate([y_dev, np.zeros(len(new))]),
+                                  np.arange(len(dev)), np.arange(len(dev), len(dev) + len(new)))
+    got = [rows[c]["composition_p1"] for c in new]
+    np.testing.assert_allclose(got, expected, atol=1e-4)
+    for comp in ("Fe", "Li"):  # the cell says why, once
+        assert rows[comp]["composition_class"] == "not A2B2X6"
+        assert rows[comp]["composition_p1"] is None
+        assert 0 <= rows[comp]["integrals_p1"] <= 1 and rows[comp]["cnn_class"] in (0, 1)
+    with (tmp_path / "p.csv").open() as fh:
+        written = list(csv.DictReader(fh))
+    assert list(written[0]) == result["columns"] and len(written) == len(rows)
+    assert result["columns"] == ["composite", "search_split", "cnn_class", "cnn_p1",
+                                 "majority_class", "composition_class", "composition_p1",
+                                 "integrals_class", "integrals_p1"]
