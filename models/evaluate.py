@@ -34,6 +34,14 @@ from models.trial import TrialConfig
 METRIC = {"class": "balanced_accuracy", "reg": "mae"}
 BASELINES = ("majority", "composition", "integrals")
 MIN_PER_CLASS = 5  # fewer composites of a class in a split: no interval is claimed for it
+CLASS_NAMES = {"ground_state": {0: "AFM", 1: "FM"},
+               "moment_class": {0: "low-moment", 1: "high-moment"}}
+
+
+def class_name(target: str, value: int) -> str:
+    """``class 0 (AFM)`` for ground_state, ``class 0`` where the target has no names."""
+    name = CLASS_NAMES.get(target, {}).get(int(value))
+    return f"class {value} ({name})" if name else f"class {value}"
 
 
 def score(task: str, y: np.ndarray, pred: np.ndarray) -> np.ndarray | float:
@@ -91,8 +99,8 @@ class TestReport:
         """One plain sentence: does the CNN beat every baseline beyond the interval?"""
         small = self.small_classes()
         if small:
-            few = ", ".join(f"{n} composite{'s' if n != 1 else ''} of class {c}"
-                            for c, n in small.items())
+            few = ", ".join(f"{n} composite{'s' if n != 1 else ''} of "
+                            f"{class_name(self.target, c)}" for c, n in small.items())
             return (f"{few} in this split: no interval, so no baseline is claimed beaten beyond "
                     f"it (balanced accuracy moves by 1/{2 * min(small.values())} per composite "
                     f"of that class)")
@@ -114,8 +122,8 @@ class TestReport:
         counts = ""
         if self.task == "class" and self.y:
             values, n = np.unique(np.asarray(self.y, dtype=int), return_counts=True)
-            counts = " (" + ", ".join(f"{k} of class {v}" for v, k in zip(values, n,
-                                                                          strict=True)) + ")"
+            counts = " (" + ", ".join(f"{k} of {class_name(self.target, v)}"
+                                      for v, k in zip(values, n, strict=True)) + ")"
         head = (f"test split: {len(self.test_composites)} composites{counts} never seen by the "
                 f"search ({self.target}, {self.metric}, 95% bootstrap intervals; trained on "
                 f"{self.n_dev} development composites)")

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from models.evaluate import METRIC, MIN_PER_CLASS, compare, score
+from models.evaluate import METRIC, MIN_PER_CLASS, class_name, compare, score
 
 
 @dataclass
@@ -77,7 +77,8 @@ class Pooled:
         def fmt(v: tuple[float, float, float]) -> str:
             return f"{v[0]:.3f} [{v[1]:.3f}, {v[2]:.3f}]"
 
-        counts = ", ".join(f"{n} of class {c}" for c, n in self.class_counts.items())
+        counts = ", ".join(f"{n} of {class_name(self.target, c)}"
+                           for c, n in self.class_counts.items())
         lines = [f"nested cross-validation, {len(next(iter(self.per_fold.values()), []))} outer "
                  f"folds: {self.n_composites} composites each predicted once"
                  f"{f' ({counts})' if counts else ''}; {self.target}, {self.metric}, 95% "

@@ -76,3 +76,13 @@ def test_model_file_round_trip_and_no_code_execution(tmp_path):
         pickle.dump({"state_dict": {}, "config": Payload()}, fh)
     with pytest.raises(ValueError, match=r"evil\.pt: not a magvox model file"):
         load_model(evil, (8, 8, 12))
+
+
+def test_ground_state_classes_are_named_in_the_report():
+    y = np.array([0, *[1] * 10])
+    scores, diffs = compare("class", y, {"cnn": y.astype(float), "majority": np.ones(11)},
+                            n_boot=100)
+    rep = TestReport("ground_state", "class", "balanced_accuracy", 40,
+                     [f"C{i}" for i in range(11)], scores, diffs, [float(v) for v in y])
+    assert rep.verdict().startswith("1 composite of class 0 (AFM) in this split: no interval")
+    assert "(1 of class 0 (AFM), 10 of class 1 (FM))" in rep.line()
