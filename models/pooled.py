@@ -94,7 +94,8 @@ class Pooled:
             lines.append(f"  CNN - {name}: {fmt(v)}")
         for x, group in self.per_x.items():
             row = "  ".join(f"{m} {s[0]:.3f}" for m, s in group.get("scores", {}).items())
-            lines.append(f"  X = {x}: {group['n']} composites {group.get('class_counts', '')}"
+            counts = group.get("class_counts") or ""
+            lines.append(f"  X = {x}: {group['n']} composites {counts}"
                          f"  {row or group.get('note', '')}")
         lines.append(f"-> {self.verdict()}")
         return "\n".join(lines)
