@@ -1,4 +1,5 @@
-"""Reading raw bytes of possibly compressed files (.gz, .bz2, .xz) with clear errors."""
+"""Reading raw bytes of possibly compressed files (.gz, .bz2, .xz) with clear errors; writing a
+text file atomically."""
 
 from __future__ import annotations
 
@@ -55,3 +56,13 @@ def folder_notes(folder: str | Path) -> str:
     carries below itself, e.g. what else was tried for a failed run), or '' when absent."""
     notes = Path(folder) / "NOTES.md"
     return notes.read_text().strip() if notes.is_file() else ""
+
+
+def write_text_atomic(path: str | Path, text: str) -> Path:
+    """Write ``text`` to ``path`` through a temporary file in the same folder and a rename, so a
+    kill never leaves half a file; -> the path."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text)
+    tmp.replace(path)
+    return path

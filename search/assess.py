@@ -121,19 +121,19 @@ def write_view(path: Path, stores: list[str], test: list[str]) -> Path:
     """The fold's dataset: the same stores, ``test_composites`` = the outer fold (atomic)."""
     import yaml
 
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text("# an outer fold of `magvox search assess`: the stores, this fold held out\n"
-                   + yaml.safe_dump({"stores": stores, "test_composites": test}))
-    tmp.replace(path)
-    return path
+    from data_prep.fileio import write_text_atomic
+
+    return write_text_atomic(path, "# an outer fold of `magvox search assess`: the stores, this "
+                             "fold held out\n"
+                             + yaml.safe_dump({"stores": stores, "test_composites": test}))
 
 
 def save(folder: Path, record: AssessRecord) -> None:
     """Write ``assess.json`` atomically."""
+    from data_prep.fileio import write_text_atomic
+
     folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / "assess.json.tmp"
-    tmp.write_text(json.dumps(asdict(record), indent=1))
-    tmp.replace(folder / "assess.json")
+    write_text_atomic(folder / "assess.json", json.dumps(asdict(record), indent=1))
 
 
 def load(folder: Path) -> AssessRecord | None:

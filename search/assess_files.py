@@ -13,6 +13,8 @@ from typing import Any
 
 import pandas as pd
 
+from data_prep.fileio import write_text_atomic
+
 
 def table(reports: list[dict[str, Any]]) -> pd.DataFrame:
     """One row per composite of every outer fold's test report."""
@@ -34,13 +36,6 @@ def selections(reports: list[dict[str, Any]]) -> list[dict[str, Any]]:
             for i, rep in enumerate(reports)]
 
 
-def _atomic(path: Path, text: str) -> Path:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text)
-    tmp.replace(path)
-    return path
-
-
 def text(pooled: Any, distinct: dict[str, Any] | None) -> str:
     """The pooled table, and for a two-run input the same on the distinct-state pairs."""
     if distinct is None:
@@ -60,7 +55,7 @@ def write_outputs(folder: Path, pooled: Any, reports: list[dict[str, Any]],
                                    **distinct["pooled"].to_dict()}
     table_csv = table(reports)
     return [
-        _atomic(folder / "assessment.json", json.dumps(data, indent=1)),
-        _atomic(folder / "assessment.csv", table_csv.to_csv(index=False)),
-        _atomic(folder / "assessment.txt", data["text"] + "\n"),
+        write_text_atomic(folder / "assessment.json", json.dumps(data, indent=1)),
+        write_text_atomic(folder / "assessment.csv", table_csv.to_csv(index=False)),
+        write_text_atomic(folder / "assessment.txt", data["text"] + "\n"),
     ]

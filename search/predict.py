@@ -217,11 +217,10 @@ def write_csv(table: PredictionTable, path: str | Path) -> Path:
     """The rows as CSV at ``path``, written atomically (a temporary file renamed)."""
     import pandas as pd
 
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    pd.DataFrame(table.rows, columns=table.columns).to_csv(tmp, index=False)
-    tmp.replace(path)
-    return path
+    from data_prep.fileio import write_text_atomic
+
+    csv = pd.DataFrame(table.rows, columns=table.columns).to_csv(index=False)
+    return write_text_atomic(path, csv)
 
 
 def to_json(table: PredictionTable) -> dict[str, Any]:
