@@ -16,6 +16,7 @@ from typing import Any
 ACTIVATIONS = ("relu", "leaky_relu", "elu", "gelu", "tanh", "sigmoid")
 PADDINGS = ("valid", "circular")
 BACKENDS = ("direct", "fft", "auto")
+HEADS = ("cnn", "hybrid", "composition")
 
 
 class ConfigError(ValueError):
@@ -50,6 +51,10 @@ class ModelConfig:
         feature_norm: batch-normalise the features entering the dense head. Globally pooled
             features of a mostly-vacuum cell are ~0.01 of the input scale, so without it the
             head's weights must grow by ~100x before the output moves (hundreds of steps).
+        head: what the dense head reads: ``cnn`` (default) the pooled density features;
+            ``hybrid`` those joined with the composite's composition encoding
+            (``models.composition``: site elements and their properties); ``composition`` the
+            encoding alone, no conv block (the density network's twin, trained like it).
     """
 
     in_channels: int = 2
@@ -65,6 +70,7 @@ class ModelConfig:
     backend: str = "fft"
     global_pool: bool = False
     feature_norm: bool = False
+    head: str = "cnn"
 
     @property
     def depth(self) -> int:
@@ -179,6 +185,7 @@ def layer_shapes(cfg: ModelConfig, grid: tuple[int, int, int]) -> list[tuple[int
     _check_choice("activation", cfg.activation, ACTIVATIONS)
     _check_choice("padding", cfg.padding, PADDINGS)
     _check_choice("backend", cfg.backend, BACKENDS)
+    _check_choice("head", cfg.head, HEADS)
     if len(grid) != 3 or min(grid) < 1:
         raise ConfigError("grid", f"needs three positive sizes, got {grid}")
     size = [g * t for g, t in zip(grid, cfg.tiling, strict=True)]

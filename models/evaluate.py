@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 from models.baselines import composition_scores, integrals_scores, majority_scores
+from models.composition import composition_input
 from models.device import resolve_device
 from models.member import new_member, predict, train_epoch
 from models.metrics import balanced_accuracy, mae
@@ -171,11 +172,12 @@ def _train_and_predict(config: TrialConfig, samples: Any, x: torch.Tensor, dev: 
                        test: np.ndarray, seeds: int) -> list[np.ndarray]:
     """One network per seed (config.seed, + 1, ...) trained on ``dev``; -> its test scores."""
     augment = make_augmenter(config, samples)
+    comp = composition_input(config.model.head, samples.composites, x.device)
     out, cache = [], None
     for r in range(seeds):
         run = config.replace(seed=config.seed + r)  # new initial weights and batch order
         member = new_member(run, x, samples.y, samples.grid, (dev, test), cache=cache,
-                            value=samples.value)
+                            value=samples.value, composition=comp)
         cache = member.cache
         for epoch in range(run.epochs):
             train_epoch(run, member, x, augment, epoch)

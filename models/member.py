@@ -95,6 +95,7 @@ class Member:
     targets: Targets
     cache: SpectrumCache
     class_weight: torch.Tensor | None
+    composition: torch.Tensor | None = None  # (S, W) encoding of every sample (head != cnn)
 
 
 def make_optimizer(config: TrialConfig, model: torch.nn.Module) -> torch.optim.Optimizer:
@@ -115,14 +116,22 @@ def _class_weight(config: TrialConfig, y: np.ndarray, train: np.ndarray) -> torc
 
 def new_member(config: TrialConfig, x: torch.Tensor, y: np.ndarray, grid: tuple[int, int, int],
                split: tuple[np.ndarray, np.ndarray], number: int = 0,
-               cache: SpectrumCache | None = None, value: np.ndarray | None = None) -> Member:
+               cache: SpectrumCache | None = None, value: np.ndarray | None = None,
+               composition: torch.Tensor | None = None) -> Member:
     """A fresh member on x's device: weights seeded by (seed, number), scale fitted on ``train``;
     ``cache``: the trial's shared spectrum cache (a new one if None); ``value``: the label column
-    before the threshold (``Samples.value``), needed by classify_by=moment."""
+    before the threshold (``Samples.value``), needed by classify_by=moment; ``composition``:
+    (S, W) encoding of every sample (``models.composition.composition_input``), needed by a
+    hybrid or composition head (standardised on ``train``)."""
     train, val = split
     torch.manual_seed(config.seed * 7919 + number)
     model = MagNet(config.model_config(), grid).to(x.device)
     model.input_scale.copy_(fit_input_scale(x[torch.as_tensor(train)], config.input_norm))
+    if model.reads_composition:
+        if composition is None:
+            raise ValueError(f"head={config.model.head} needs the composites' composition "
+                             "encoding (models.composition.composition_input)")
+        model.fit_composition(composition[torch.as_tensor(train)])
     weight = None if config.regresses else _class_weight(config, y, train)
     threshold = None
     if config.classify_by == "moment":
@@ -132,7 +141,8 @@ def new_member(config: TrialConfig, x: torch.Tensor, y: np.ndarray, grid: tuple[
     return Member(model, make_optimizer(config, model), train, val,
                   Targets(y, config.task, train, x.device, value, threshold),
                   cache or SpectrumCache(model, x, enabled=config.augment == "none"),
-                  None if weight is None else weight.to(x.device))
+                  None if weight is None else weight.to(x.device),
+                  composition if model.reads_composition else None)
 
 
 def _loss_and_score(m: Member, task: str, out: torch.Tensor, y: torch.Tensor):
@@ -164,7 +174,9 @@ def _pass(m: Member, task: str, x: torch.Tensor, batches: list[torch.Tensor],
         with torch.set_grad_enabled(training):
             xb = augment(x[idx], gen) if training else x[idx]  # (B, C, Nx, Ny, Nz)
             x_hat = m.cache.batch(idx) if m.cache.enabled else None
-            loss, score = _loss_and_score(m, task, m.model(xb, x_hat=x_hat), m.targets.t[idx])
+            comp = None if m.composition is None else m.composition[idx]
+            out = m.model(xb, x_hat=x_hat, composition=comp)
+            loss, score = _loss_and_score(m, task, out, m.targets.t[idx])
         if training:
             m.optimizer.zero_grad(set_to_none=True)
             loss.backward()

@@ -41,11 +41,14 @@ class Inputs:
             configuration x configurations, in training units (uB per voxel or uB/A^3), before
             the model's input scale (the network applies it).
         skipped: composite -> why it has no prediction (no density of an input configuration).
+        composition: (S, W) composition encoding (``models.composition``) for a model whose
+            head reads it; None for a density-only network.
     """
 
     samples: Samples
     x: torch.Tensor
     skipped: dict[str, str]
+    composition: torch.Tensor | None = None
 
 
 def grid_text(grid: tuple[int, ...]) -> str:
@@ -82,6 +85,7 @@ def prediction_inputs(saved: SavedModel, dataset: Any, name: str | None = None,
                       device: torch.device | None = None) -> Inputs:
     """Check that ``dataset`` fits ``saved`` (``check_fits``; ``grid`` the network's training
     grid when the file records none) and prepare every composite's input as a trial does."""
+    from models.composition import composition_input
     from models.train import prepare
 
     ds = open_source(dataset)
@@ -91,20 +95,27 @@ def prediction_inputs(saved: SavedModel, dataset: Any, name: str | None = None,
     try:
         _, samples, x = prepare(saved.config, ds, device or torch.device("cpu"),
                                 require_label=False)
+        comp = composition_input(saved.config.model.head, samples.composites, x.device)
     except ValueError as exc:  # e.g. input_units=voxel without the cells' volumes
         raise Refused(f"{name}: {exc}") from exc
-    return Inputs(samples, x, dict(samples.dropped))
+    return Inputs(samples, x, dict(samples.dropped), comp)
 
 
-def _outputs(model: torch.nn.Module, x: torch.Tensor, batch_size: int) -> torch.Tensor:
+def _outputs(model: torch.nn.Module, x: torch.Tensor, batch_size: int,
+             composition: torch.Tensor | None = None) -> torch.Tensor:
     """(S, num_outputs) raw network outputs, ``batch_size`` composites at a time."""
+    def part(t: torch.Tensor | None, i: int) -> torch.Tensor | None:
+        return None if t is None else t[i : i + batch_size]
+
     with torch.no_grad():
-        return torch.cat([model(x[i : i + batch_size]) for i in range(0, len(x), batch_size)])
+        return torch.cat([model(x[i : i + batch_size], composition=part(composition, i))
+                          for i in range(0, len(x), batch_size)])
 
 
-def network_scores(saved: SavedModel, x: torch.Tensor, batch_size: int | None = None
-                   ) -> np.ndarray:
-    """(S,) float64 predictions for inputs ``x`` (S, C, Nx, Ny, Nz): P(class 1) of a classifier
+def network_scores(saved: SavedModel, x: torch.Tensor, batch_size: int | None = None,
+                   composition: torch.Tensor | None = None) -> np.ndarray:
+    """(S,) float64 predictions for inputs ``x`` (S, C, Nx, Ny, Nz) (and the composites'
+    composition encoding (S, W) for a hybrid or composition head): P(class 1) of a classifier
     (the softmax, or the regressed moment against the threshold for classify_by=moment) or the
     value in the target's units (uB, eV or meV per cell)."""
     config = saved.config
@@ -112,7 +123,7 @@ def network_scores(saved: SavedModel, x: torch.Tensor, batch_size: int | None = 
         raise Refused("the model file records no target scale (saved before magvox kept it): "
                       "its regressed output cannot be put back in target units; train it again")
     model = saved.model.to(x.device).eval()
-    out = _outputs(model, x, batch_size or config.batch_size)  # (S, 2) or (S, 1)
+    out = _outputs(model, x, batch_size or config.batch_size, composition)  # (S, 2) or (S, 1)
     score = out[:, 0] if config.regresses else out.softmax(dim=1)[:, 1]
     mean, std = saved.target_scale or (0.0, 1.0)
     threshold = config.moment_threshold_uB if config.classify_by == "moment" else None

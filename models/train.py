@@ -25,6 +25,7 @@ import torch
 from models.augment import Augmenter
 from models.baselines import baselines
 from models.checkpoint import load_checkpoint, save_checkpoint
+from models.composition import composition_input
 from models.data import Samples, load_samples, per_voxel, to_channels
 from models.device import resolve_device
 from models.member import Member, evaluate, new_member, train_epoch
@@ -142,9 +143,11 @@ def run_trial(
                   classification=config.task == "class", seed=config.seed + r,
                   folds=config.folds, val_fraction=config.val_fraction)]
     augment = make_augmenter(config, samples)
-    members = [new_member(config, x, samples.y, samples.grid, splits[0], 0, value=samples.value)]
+    comp = composition_input(config.model.head, samples.composites, where)
+    members = [new_member(config, x, samples.y, samples.grid, splits[0], 0, value=samples.value,
+                          composition=comp)]
     members += [new_member(config, x, samples.y, samples.grid, s, k, cache=members[0].cache,
-                           value=samples.value)
+                           value=samples.value, composition=comp)
                 for k, s in enumerate(splits[1:], start=1)]
     done, history = _resume(config, members, checkpoint_dir)
     start, diverged, stopped = time.perf_counter(), False, False

@@ -160,7 +160,7 @@ def predict(source: ModelSource, dataset: str | Path, device: Any = None) -> Pre
     ds = open_dataset(dataset)
     source, notes = _resolve(source, ds, name)
     new = prediction_inputs(source.saved, ds, name, grid=source.grid, device=device)
-    scores = network_scores(source.saved, new.x)
+    scores = network_scores(source.saved, new.x, composition=new.composition)
     c = source.saved.config
     columns, n_fit, n_test, split = _baselines(source, new.samples, notes)
     rows = []
