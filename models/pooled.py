@@ -135,8 +135,10 @@ def _counts(task: str, y: np.ndarray) -> dict[int, int]:
     return {int(v): int(k) for v, k in zip(values, n, strict=True)}
 
 
-def _group(task: str, y: np.ndarray, preds: dict[str, np.ndarray], n_boot: int, seed: int):
-    """Scores and differences of one group, or a note where a class is too small."""
+def group_scores(task: str, y: np.ndarray, preds: dict[str, np.ndarray], n_boot: int,
+                 seed: int) -> dict[str, Any]:
+    """Scores and differences (``cnn`` against each other model) of one group of composites (a
+    chalcogen), or a note where a class is too small to score it."""
     counts = _counts(task, y)
     if task == "class" and (len(counts) < 2 or min(counts.values()) < MIN_PER_CLASS):
         return {"n": len(y), "class_counts": counts,
@@ -168,7 +170,8 @@ def pool(task: str, target: str, folds: list[dict[str, Any]], *, n_boot: int = 2
                                 np.asarray(f["predictions"][m], dtype=float))) for f in folds]
                 for m in models}
     xs = np.array([chalcogen(c) for c in names])
-    per_x = {x: _group(task, y[xs == x], {m: p[xs == x] for m, p in preds.items()}, n_boot, seed)
+    per_x = {x: group_scores(task, y[xs == x], {m: p[xs == x] for m, p in preds.items()},
+                             n_boot, seed)
              for x in sorted(set(xs))}
     return Pooled(target, task, METRIC[task], len(names), _counts(task, y), scores, diffs,
                   per_fold, per_x, _seed_scores(task, y, folds))

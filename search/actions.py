@@ -148,6 +148,20 @@ def assess(args: argparse.Namespace) -> int:
     return 0
 
 
+def compare(args: argparse.Namespace) -> int:
+    from data_prep.fileio import write_text_atomic
+    from search.compare import compare_assessments
+
+    result = compare_assessments(args.names, searches_root(args.root))
+    print(result.text())
+    if args.out:
+        import json
+
+        write_text_atomic(Path(args.out), json.dumps(result.to_dict(), indent=1))
+        print(f"written: {args.out}")
+    return 0
+
+
 def bench(args: argparse.Namespace) -> int:
     if args.learning:
         from search.learning_bench import TARGETS, run_learning
@@ -168,5 +182,5 @@ def bench(args: argparse.Namespace) -> int:
     return 0
 
 
-ACTIONS = {"assess": assess, "bench": bench, "start": start, "resume": resume, "status": status,
-           "best": best}
+ACTIONS = {"assess": assess, "compare": compare, "bench": bench, "start": start, "resume": resume,
+           "status": status, "best": best}

@@ -1,5 +1,6 @@
 """The hyperparameter search: ``start`` a search, ``resume`` it after a crash, ``status``, ``best``;
-``assess`` runs a whole search inside each fold of a nested cross-validation.
+``assess`` runs a whole search inside each fold of a nested cross-validation; ``compare`` pairs
+assessments made on the same outer folds.
 
 With no arguments, ``magvox search start`` runs the small default space on the bundled dataset
 (data/cgt_te.zarr) on a private local Ray cluster, logging to ./searches/mlflow.db; watch it with
@@ -57,6 +58,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     assess.add_argument("--set", dest="overrides", action="append", default=[],
                         metavar="KEY=VALUE", help="fix a trial field, e.g. target=moment")
     _common(assess)
+    comp = sub.add_parser("compare", help="two or more assessments on the same outer folds: "
+                          "the first one's paired difference against each, overall and per X")
+    comp.add_argument("names", nargs="+", metavar="NAME",
+                      help="assessments (names under --root or data/assessments, or folders)")
+    comp.add_argument("--root", help="searches folder (default $MAGVOX_SEARCHES or ./searches)")
+    comp.add_argument("--out", help="also write the comparison as JSON to this file")
     bench = sub.add_parser("bench", help="measure service overhead, trials/hour, TPE vs random")
     bench.add_argument("--dataset", default=str(BUNDLED_DATASET),
                        help="dataset to search on (default: the bundled one)")
