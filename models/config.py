@@ -51,6 +51,9 @@ class ModelConfig:
         feature_norm: batch-normalise the features entering the dense head. Globally pooled
             features of a mostly-vacuum cell are ~0.01 of the input scale, so without it the
             head's weights must grow by ~100x before the output moves (hundreds of steps).
+        aux_outputs: extra regression outputs for auxiliary targets (multi-task training,
+            ``TrialConfig.aux_targets``); ``forward`` returns the ``num_outputs`` main outputs
+            only, ``activations(...)["aux"]`` these.
         head: what the dense head reads: ``cnn`` (default) the pooled density features;
             ``hybrid`` those joined with the composite's composition encoding
             (``models.composition``: site elements and their properties); ``composition`` the
@@ -70,6 +73,7 @@ class ModelConfig:
     backend: str = "fft"
     global_pool: bool = False
     feature_norm: bool = False
+    aux_outputs: int = 0
     head: str = "cnn"
 
     @property
@@ -173,6 +177,8 @@ def _check_lengths(cfg: ModelConfig) -> None:
     if cfg.in_channels < 1 or cfg.num_outputs < 1:
         field_name = "in_channels" if cfg.in_channels < 1 else "num_outputs"
         raise ConfigError(field_name, "must be positive")
+    if cfg.aux_outputs < 0:
+        raise ConfigError("aux_outputs", f"must be >= 0, got {cfg.aux_outputs}")
 
 
 def layer_shapes(cfg: ModelConfig, grid: tuple[int, int, int]) -> list[tuple[int, ...]]:

@@ -49,6 +49,8 @@ class Samples:
             moments in the spheres around A1 and A2 (F = 4; ``models.site_moments``). The
             baseline that reads the same densities (``models.baselines``); None without cell
             volumes.
+        aux: (S, A) float64 labels of the auxiliary targets (``TrialConfig.aux_targets``) in
+            their units, NaN where a composite has none; None without auxiliary targets.
     """
 
     spin: np.ndarray
@@ -61,6 +63,7 @@ class Samples:
     test: np.ndarray | None = None
     value: np.ndarray | None = None
     integrals_uB: np.ndarray | None = None
+    aux: np.ndarray | None = None
 
     @property
     def grid(self) -> tuple[int, int, int]:
@@ -207,6 +210,17 @@ def _select(ds: Any, target: str, configuration: str, threshold_uB: float,
                 else f"a {configuration} density")
         raise ValueError(f"no composite has {what} ({why})")
     return keep, dropped, label, raw
+
+
+def label_values(dataset: Any, target: str, composites: list[str]) -> np.ndarray:
+    """(S,) float64 label column of ``target`` in its units (``LABEL_COLUMNS``: uB, eV, meV;
+    ground_state 0/1) for each composite, NaN where the dataset has none."""
+    ds = open_source(dataset)
+    try:
+        _, raw = _label_of(ds.labels, target, 4.0)
+    except KeyError:
+        raw = {}
+    return np.array([raw.get(c, np.nan) for c in composites], dtype=np.float64)
 
 
 def labelled_composites(

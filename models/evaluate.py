@@ -177,7 +177,7 @@ def _train_and_predict(config: TrialConfig, samples: Any, x: torch.Tensor, dev: 
     for r in range(seeds):
         run = config.replace(seed=config.seed + r)  # new initial weights and batch order
         member = new_member(run, x, samples.y, samples.grid, (dev, test), cache=cache,
-                            value=samples.value, composition=comp)
+                            value=samples.value, composition=comp, aux=samples.aux)
         cache = member.cache
         for epoch in range(run.epochs):
             train_epoch(run, member, x, augment, epoch)

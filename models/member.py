@@ -96,6 +96,8 @@ class Member:
     cache: SpectrumCache
     class_weight: torch.Tensor | None
     composition: torch.Tensor | None = None  # (S, W) encoding of every sample (head != cnn)
+    aux: torch.Tensor | None = None  # (S, A) auxiliary targets standardised on train, NaN = none
+    aux_weight: float = 0.0
 
 
 def make_optimizer(config: TrialConfig, model: torch.nn.Module) -> torch.optim.Optimizer:
@@ -117,12 +119,14 @@ def _class_weight(config: TrialConfig, y: np.ndarray, train: np.ndarray) -> torc
 def new_member(config: TrialConfig, x: torch.Tensor, y: np.ndarray, grid: tuple[int, int, int],
                split: tuple[np.ndarray, np.ndarray], number: int = 0,
                cache: SpectrumCache | None = None, value: np.ndarray | None = None,
-               composition: torch.Tensor | None = None) -> Member:
+               composition: torch.Tensor | None = None, aux: np.ndarray | None = None
+               ) -> Member:
     """A fresh member on x's device: weights seeded by (seed, number), scale fitted on ``train``;
     ``cache``: the trial's shared spectrum cache (a new one if None); ``value``: the label column
     before the threshold (``Samples.value``), needed by classify_by=moment; ``composition``:
     (S, W) encoding of every sample (``models.composition.composition_input``), needed by a
-    hybrid or composition head (standardised on ``train``)."""
+    hybrid or composition head (standardised on ``train``); ``aux``: (S, A) auxiliary target
+    labels (``Samples.aux``, NaN = none), needed by ``aux_targets``."""
     train, val = split
     torch.manual_seed(config.seed * 7919 + number)
     model = MagNet(config.model_config(), grid).to(x.device)
@@ -138,11 +142,39 @@ def new_member(config: TrialConfig, x: torch.Tensor, y: np.ndarray, grid: tuple[
         if value is None:
             raise ValueError("classify_by=moment needs the moments (Samples.value)")
         threshold = config.moment_threshold_uB
+    aux_t = None
+    if config.auxiliaries:
+        if aux is None or aux.shape[1:] != (len(config.auxiliaries),):
+            raise ValueError(f"aux_targets={config.aux_targets} needs those labels (Samples.aux)")
+        aux_t = torch.as_tensor(standardise_columns(aux, train), dtype=torch.float32).to(x.device)
     return Member(model, make_optimizer(config, model), train, val,
                   Targets(y, config.task, train, x.device, value, threshold),
                   cache or SpectrumCache(model, x, enabled=config.augment == "none"),
                   None if weight is None else weight.to(x.device),
-                  composition if model.reads_composition else None)
+                  composition if model.reads_composition else None, aux_t, config.aux_weight)
+
+
+def standardise_columns(values: np.ndarray, train: np.ndarray) -> np.ndarray:
+    """(S, A) -> each column minus its mean over the finite ``train`` rows, divided by their std
+    (1 where constant or absent); NaN stays NaN (no label)."""
+    out = np.array(values, dtype=np.float64)
+    for j in range(out.shape[1]):
+        known = out[train, j][np.isfinite(out[train, j])]
+        mean = float(known.mean()) if len(known) else 0.0
+        std = float(known.std()) if len(known) > 1 else 0.0
+        out[:, j] = (out[:, j] - mean) / (std if std > 1e-12 else 1.0)
+    return out
+
+
+def aux_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Sum over auxiliary columns of the MSE over the rows with a label; (B, A) each."""
+    known = torch.isfinite(target)
+    total = pred.new_zeros(())
+    for j in range(target.shape[1]):
+        rows = known[:, j]
+        if rows.any():
+            total = total + F.mse_loss(pred[rows, j], target[rows, j])
+    return total
 
 
 def _loss_and_score(m: Member, task: str, out: torch.Tensor, y: torch.Tensor):
@@ -175,8 +207,10 @@ def _pass(m: Member, task: str, x: torch.Tensor, batches: list[torch.Tensor],
             xb = augment(x[idx], gen) if training else x[idx]  # (B, C, Nx, Ny, Nz)
             x_hat = m.cache.batch(idx) if m.cache.enabled else None
             comp = None if m.composition is None else m.composition[idx]
-            out = m.model(xb, x_hat=x_hat, composition=comp)
-            loss, score = _loss_and_score(m, task, out, m.targets.t[idx])
+            acts = m.model.activations(xb, x_hat, comp)
+            loss, score = _loss_and_score(m, task, acts["output"], m.targets.t[idx])
+            if training and m.aux is not None:  # multi-task: the auxiliary targets' MSE
+                loss = loss + m.aux_weight * aux_loss(acts["aux"], m.aux[idx])
         if training:
             m.optimizer.zero_grad(set_to_none=True)
             loss.backward()

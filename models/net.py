@@ -53,7 +53,7 @@ class MagNet(nn.Module):
         self.feature_norm = (nn.BatchNorm1d(density_width) if c.feature_norm and density_width
                              else nn.Identity())
         self.hidden = nn.ModuleList(nn.Linear(a, b) for a, b in itertools.pairwise(width))
-        self.head = nn.Linear(width[-1], c.num_outputs)
+        self.head = nn.Linear(width[-1], c.num_outputs + c.aux_outputs)
         # per-channel input scale (models.normalize), fitted on the training composites; saved
         # in the state dict so the normalisation travels with the weights
         self.register_buffer("input_scale", torch.ones(c.in_channels))
@@ -108,8 +108,9 @@ class MagNet(nn.Module):
         composition: Tensor | None = None,
     ) -> dict[str, Tensor]:
         """Every intermediate tensor by name: ``conv{i}``, ``act{i}``, ``pool{i}``, ``features``,
-        ``dense{j}``, ``output``. ``x`` is raw (un-normalised) input; with ``x_hat`` (the first
-        conv's prepared raw input: spectra or padded copies) x is only read for its batch size.
+        ``dense{j}``, ``output`` (and ``aux`` with auxiliary outputs). ``x`` is raw
+        (un-normalised) input; with ``x_hat`` (the first conv's prepared raw input: spectra or
+        padded copies) x is only read for its batch size.
         ``composition``: the (B, W) encoding, for a hybrid or composition head.
         """
         out: dict[str, Tensor] = {}
@@ -138,7 +139,10 @@ class MagNet(nn.Module):
     def _head(self, h: Tensor, out: dict[str, Tensor]) -> dict[str, Tensor]:
         for j, layer in enumerate(self.hidden):
             h = out[f"dense{j}"] = self.act(layer(h))
-        out["output"] = self.head(h)  # (B, num_outputs)
+        both = self.head(h)
+        out["output"] = both[:, : self.cfg.num_outputs]  # (B, num_outputs)
+        if self.cfg.aux_outputs:
+            out["aux"] = both[:, self.cfg.num_outputs :]  # (B, aux_outputs), standardised
         return out
 
     def forward(self, x: Tensor, x_hat: Tensor | list[Tensor] | None = None,

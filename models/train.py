@@ -26,7 +26,14 @@ from models.augment import Augmenter
 from models.baselines import baselines
 from models.checkpoint import load_checkpoint, save_checkpoint
 from models.composition import composition_input
-from models.data import Samples, load_samples, per_voxel, to_channels
+from models.data import (
+    Samples,
+    label_values,
+    load_samples,
+    open_source,
+    per_voxel,
+    to_channels,
+)
 from models.device import resolve_device
 from models.member import Member, evaluate, new_member, train_epoch
 from models.result import TrialResult
@@ -80,8 +87,12 @@ def prepare(config: TrialConfig | dict[str, Any], dataset: Any, device: torch.de
     ``require_label=False`` (prediction) keeps the composites without a label too."""
     if isinstance(config, dict):
         config = TrialConfig.from_dict(config)
-    samples = load_samples(dataset, config.target, config.configuration, config.moment_threshold_uB,
+    ds = open_source(dataset)
+    samples = load_samples(ds, config.target, config.configuration, config.moment_threshold_uB,
                            require_label=require_label)
+    if config.auxiliaries:
+        samples.aux = np.stack([label_values(ds, a, samples.composites)
+                                for a in config.auxiliaries], axis=1)
     validate(config, samples.grid)
     if config.input_units == "voxel":
         per_voxel(samples.spin, samples.volume_A3)
@@ -145,9 +156,9 @@ def run_trial(
     augment = make_augmenter(config, samples)
     comp = composition_input(config.model.head, samples.composites, where)
     members = [new_member(config, x, samples.y, samples.grid, splits[0], 0, value=samples.value,
-                          composition=comp)]
+                          composition=comp, aux=samples.aux)]
     members += [new_member(config, x, samples.y, samples.grid, s, k, cache=members[0].cache,
-                           value=samples.value, composition=comp)
+                           value=samples.value, composition=comp, aux=samples.aux)
                 for k, s in enumerate(splits[1:], start=1)]
     done, history = _resume(config, members, checkpoint_dir)
     start, diverged, stopped = time.perf_counter(), False, False

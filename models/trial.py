@@ -80,6 +80,12 @@ class TrialConfig:
             every metric is the mean over folds x repeats, its ``_std`` the spread. The same
             configuration trained twice moved by 0.1 in balanced accuracy: 3 repeats let a
             search rank by a mean instead of one draw (at 3x the cost).
+        aux_targets: ``none`` (default) or regression targets joined by ``+``
+            (``moment+exchange_energy``) the network also regresses from extra outputs of its
+            head (multi-task training): each standardised on the training composites, its MSE
+            over the composites that have the label added to the loss with ``aux_weight``.
+            Scores and predictions are of ``target`` alone.
+        aux_weight: weight of each auxiliary target's loss (default 0.3).
     """
 
     preset: str = "seed-base"
@@ -104,6 +110,8 @@ class TrialConfig:
     val_fraction: float = 0.3
     folds: int = 4
     repeats: int = 1
+    aux_targets: str = "none"
+    aux_weight: float = 0.3
 
     @property
     def task(self) -> str:
@@ -114,6 +122,11 @@ class TrialConfig:
     def configurations(self) -> tuple[str, ...]:
         """The input's DFT configurations, in channel order (``FM+AFM-Neel`` -> two)."""
         return tuple(self.configuration.split("+"))
+
+    @property
+    def auxiliaries(self) -> tuple[str, ...]:
+        """The auxiliary targets, in output order (``moment+exchange_energy`` -> two)."""
+        return () if self.aux_targets in ("none", "") else tuple(self.aux_targets.split("+"))
 
     @property
     def regresses(self) -> bool:
@@ -128,6 +141,7 @@ class TrialConfig:
             * len(self.configurations),
             num_outputs=2 if TARGETS.get(self.target) == "class" and self.classify_by != "moment"
             else 1,
+            aux_outputs=len(self.auxiliaries),
         )
 
     @classmethod
@@ -199,6 +213,13 @@ def validate(config: TrialConfig, input_shape: tuple[int, ...]) -> None:
         _check(name, value in choices, f"{value!r} is not one of {', '.join(choices)}")
     _check("classify_by", c.classify_by == "softmax" or c.target == "moment_class",
            f"{c.classify_by!r} applies to target moment_class only (target is {c.target})")
+    aux = c.auxiliaries
+    regression = [t for t, task in TARGETS.items() if task == "reg"]
+    _check("aux_targets", all(a in regression for a in aux) and len(set(aux)) == len(aux),
+           f"{c.aux_targets!r}: regression targets joined by '+', each once "
+           f"({', '.join(regression)})")
+    _check("aux_targets", c.target not in aux, f"{c.target} is the main target already")
+    _check("aux_weight", c.aux_weight > 0, f"must be positive, got {c.aux_weight}")
     _check("lr", c.lr > 0, f"must be positive, got {c.lr}")
     _check("momentum", 0 <= c.momentum < 1, f"must be in [0, 1), got {c.momentum}")
     _check("batch_size", c.batch_size >= 1, f"must be >= 1, got {c.batch_size}")
