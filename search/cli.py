@@ -20,6 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "search": ("search", "the hyperparameter search: start | resume | status | best"),
     "ui": ("ui", "the MLflow UI on a search's tracking store"),
     "predict": ("predict", "a search's best model (or a model file) applied to a dataset"),
+    "explain": ("explain", "where a trained network looks: attribution maps and per-site tables"),
 }
 
 

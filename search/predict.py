@@ -91,6 +91,30 @@ def search_model(name: str, root: str | None = None) -> ModelSource:
     return ModelSource(saved, f"search {name}, {how}", record, grid)
 
 
+def run_model(name: str, run_id: str, root: str | None = None) -> ModelSource:
+    """The network of one MLflow trial run of search ``name`` (its ``model.pt``); Refused
+    when the run is not a trial of that search or logged no model."""
+    from data_prep.dataset import open_dataset
+    from search import tracking
+    from search.state import SearchPaths, check_name, load_record, searches_root
+
+    record = load_record(SearchPaths(searches_root(root), check_name(name)))
+    mlf = tracking.client(record.tracking_uri)
+    try:
+        run = mlf.get_run(run_id)
+    except Exception as exc:  # MLflow raises its own error for an unknown id
+        raise Refused(f"search {name}: no MLflow run {run_id}") from exc
+    if run.data.tags.get("mlflow.parentRunId") != record.parent_run_id:
+        raise Refused(f"run {run_id} is not a trial of search {name}")
+    if "model.pt" not in {a.path for a in mlf.list_artifacts(run_id)}:
+        raise Refused(f"run {run_id} of search {name} logged no model.pt (not completed?)")
+    grid = tuple(open_dataset(record.dataset).train_grid)
+    with tempfile.TemporaryDirectory(prefix="magvox-predict-") as tmp:
+        saved = load_saved(_download(record, run_id, "model.pt", tmp), grid)
+    trial = run.data.tags.get(tracking.TRIAL_TAG, run_id)
+    return ModelSource(saved, f"search {name}, trial {trial} (run {run_id})", record, grid)
+
+
 def file_model(path: str | Path) -> ModelSource:
     """A model file written by ``models.saved.save_model`` (a trial's ``model.pt``); without its
     search there is no training set, so no baselines."""

@@ -86,8 +86,12 @@ class Conv3d(nn.Module):
         self.weight = nn.Parameter(torch.empty(out_channels, in_channels, kernel, kernel, kernel))
         self.bias = nn.Parameter(torch.empty(out_channels))
         self.stride, self.padding, self.backend = stride, padding, backend
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """torch's Conv3d initialisation: Kaiming-uniform weights, bias within 1/sqrt(fan_in)."""
         nn.init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        bound = 1.0 / math.sqrt(in_channels * kernel**3)
+        bound = 1.0 / math.sqrt(self.weight[0].numel())
         nn.init.uniform_(self.bias, -bound, bound)
 
     @property

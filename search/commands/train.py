@@ -48,7 +48,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="Zarr dataset or YAML list of stores (default: the bundled "
                              f"{BUNDLED_DATASET.name}, from any folder)")
     add_config_arguments(parser)
-    parser.add_argument("--out", type=Path, help="folder for checkpoints and trial.json")
+    parser.add_argument("--out", type=Path, help="folder for checkpoints, trial.json and "
+                        "model.pt (the first fold's network)")
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
     parser.add_argument("--device", default="auto",
                         help="auto (a visible CUDA GPU, else the CPU), cpu, cuda or cuda:N")
@@ -90,7 +91,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"magvox train: {exc}", file=sys.stderr)
         return 2
     if args.out:
+        from models.saved import save_model
+
         (args.out / "trial.json").write_text(json.dumps(result.to_dict(), indent=1))
+        save_model(result.state_dict, result.config, args.out / "model.pt", grid=result.grid,
+                   target_scale=result.target_scale)  # the first fold's network (predict,
+        # explain --model)
     if args.json:
         print(json.dumps({k: v for k, v in result.to_dict().items() if k != "filters"}))
     else:
