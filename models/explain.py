@@ -57,12 +57,13 @@ def integrated_gradients(fn: Scalar, x: Tensor, steps: int = 32, internal_batch:
                          ) -> tuple[Tensor, Tensor]:
     """Integrated Gradients of ``fn`` at inputs ``x`` (B, ...) against a zero baseline (Captum,
     Gauss-Legendre, ``steps`` points). -> (attributions like x, completeness residual (B,):
-    sum of attributions - (fn(x) - fn(0)))."""
+    sum of attributions - (fn(x) - fn(0))). ``internal_batch``: path points per pass, at least
+    one per input."""
     from captum.attr import IntegratedGradients
 
     ig = IntegratedGradients(fn)
     attr, delta = ig.attribute(x, baselines=torch.zeros_like(x), n_steps=steps,
-                               internal_batch_size=internal_batch,
+                               internal_batch_size=max(internal_batch, len(x)),
                                return_convergence_delta=True)
     return attr.detach(), delta.detach()
 
@@ -80,17 +81,21 @@ def site_regions(lattice_A: np.ndarray, frac_coords: np.ndarray, grid: tuple[int
     with ``lattice_A`` (3, 3) rows a, b, c) where it lies within ``site_radius``, INTERSTITIAL
     (-1) where the nearest atom lies between the two radii, VACUUM (-2) beyond
     ``vacuum_radius``."""
-    frac = voxel_frac(grid).reshape(-1, 3)
-    lattice = np.asarray(lattice_A, dtype=np.float64)
-    best = np.full(len(frac), np.inf)
+    frac = voxel_frac(grid).reshape(-1, 3).astype(np.float32)
+    lattice = np.asarray(lattice_A, dtype=np.float32)
+    best = np.full(len(frac), np.inf, dtype=np.float32)
     owner = np.zeros(len(frac), dtype=np.int64)
-    for i, atom in enumerate(np.asarray(frac_coords, dtype=np.float64)):
+    for i, atom in enumerate(np.asarray(frac_coords, dtype=np.float32)):
         d = frac - atom
-        d -= np.round(d)
-        # the nearest image of a skewed cell may lie one cell further: try the neighbours too
-        dist = np.full(len(frac), np.inf)
-        for shift in _shifts():
-            dist = np.minimum(dist, np.linalg.norm((d + shift) @ lattice, axis=1))
+        d -= np.round(d)  # wrapped into [-1/2, 1/2): the nearest image of an orthogonal cell
+        away = -np.sign(d)  # in a skewed cell it may be the next one over along any axis
+        base = d @ lattice  # (V, 3) A
+        dist_sq = np.full(len(frac), np.inf, dtype=np.float32)
+        for pattern in _patterns():
+            k = away * pattern
+            cart = base + k[:, :1] * lattice[0] + k[:, 1:2] * lattice[1] + k[:, 2:] * lattice[2]
+            dist_sq = np.minimum(dist_sq, (cart * cart).sum(1))
+        dist = np.sqrt(dist_sq)
         closer = dist < best
         best[closer], owner[closer] = dist[closer], i
     regions = np.where(best <= site_radius, owner, INTERSTITIAL)
@@ -98,10 +103,10 @@ def site_regions(lattice_A: np.ndarray, frac_coords: np.ndarray, grid: tuple[int
     return regions.reshape(grid)
 
 
-def _shifts() -> np.ndarray:
-    """The 27 integer shifts of a cell's neighbours, (27, 3)."""
-    r = (-1, 0, 1)
-    return np.array([[a, b, c] for a in r for b in r for c in r], dtype=np.float64)
+def _patterns() -> np.ndarray:
+    """(8, 3) 0/1 patterns: which axes of a wrapped displacement to move one cell further."""
+    return np.array([[a, b, c] for a in (0, 1) for b in (0, 1) for c in (0, 1)],
+                    dtype=np.float32)
 
 
 def site_roles(composite: str, species: list[str]) -> list[str]:
