@@ -99,7 +99,7 @@ def test_a_network_trained_on_a_planted_x_site_label_looks_at_the_x_sites(plante
 
 
 def test_the_map_of_a_randomized_network_does_not_resemble_the_trained_one(planted):
-    _, result, config, x, model = planted
+    _, _, config, x, model = planted
     trained, _ = xp.integrated_gradients(xp.scalar_output(model, config, None), x, steps=32)
     random, _ = xp.integrated_gradients(
         xp.scalar_output(xp.randomized_copy(model), config, None), x, steps=32)
