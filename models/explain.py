@@ -81,32 +81,27 @@ def site_regions(lattice_A: np.ndarray, frac_coords: np.ndarray, grid: tuple[int
     with ``lattice_A`` (3, 3) rows a, b, c) where it lies within ``site_radius``, INTERSTITIAL
     (-1) where the nearest atom lies between the two radii, VACUUM (-2) beyond
     ``vacuum_radius``."""
-    frac = voxel_frac(grid).reshape(-1, 3).astype(np.float32)
-    lattice = np.asarray(lattice_A, dtype=np.float32)
-    best = np.full(len(frac), np.inf, dtype=np.float32)
-    owner = np.zeros(len(frac), dtype=np.int64)
-    for i, atom in enumerate(np.asarray(frac_coords, dtype=np.float32)):
-        d = frac - atom
-        d -= np.round(d)  # wrapped into [-1/2, 1/2): the nearest image of an orthogonal cell
-        away = -np.sign(d)  # in a skewed cell it may be the next one over along any axis
-        base = d @ lattice  # (V, 3) A
-        dist_sq = np.full(len(frac), np.inf, dtype=np.float32)
-        for pattern in _patterns():
-            k = away * pattern
-            cart = base + k[:, :1] * lattice[0] + k[:, 1:2] * lattice[1] + k[:, 2:] * lattice[2]
-            dist_sq = np.minimum(dist_sq, (cart * cart).sum(1))
-        dist = np.sqrt(dist_sq)
-        closer = dist < best
-        best[closer], owner[closer] = dist[closer], i
-    regions = np.where(best <= site_radius, owner, INTERSTITIAL)
-    regions[best > vacuum_radius] = VACUUM
+    from scipy.spatial import cKDTree
+
+    lattice = np.asarray(lattice_A, dtype=np.float64)
+    atoms = np.asarray(frac_coords, dtype=np.float64) % 1.0
+    # every atom and its images in the 26 neighbouring cells: the nearest image of an atom to
+    # a voxel of the home cell is among them (for any cell reduced enough to hold a 2D magnet)
+    images = (atoms[None, :, :] + _shifts()[:, None, :]).reshape(-1, 3) @ lattice
+    owner_of = np.tile(np.arange(len(atoms)), 27)
+    voxels = voxel_frac(grid).reshape(-1, 3) @ lattice
+    dist, nearest = cKDTree(images).query(voxels, k=1, distance_upper_bound=vacuum_radius)
+    far = ~np.isfinite(dist)
+    owner = owner_of[np.where(far, 0, nearest)]
+    regions = np.where(dist <= site_radius, owner, INTERSTITIAL)
+    regions[far | (dist > vacuum_radius)] = VACUUM
     return regions.reshape(grid)
 
 
-def _patterns() -> np.ndarray:
-    """(8, 3) 0/1 patterns: which axes of a wrapped displacement to move one cell further."""
-    return np.array([[a, b, c] for a in (0, 1) for b in (0, 1) for c in (0, 1)],
-                    dtype=np.float32)
+def _shifts() -> np.ndarray:
+    """The 27 integer shifts of a cell and its neighbours, (27, 3)."""
+    r = (-1.0, 0.0, 1.0)
+    return np.array([[a, b, c] for a in r for b in r for c in r])
 
 
 def site_roles(composite: str, species: list[str]) -> list[str]:

@@ -204,9 +204,13 @@ def _structure(lattice: np.ndarray, species: list[str], frac: np.ndarray):
     return Structure(Lattice(lattice), species, frac)
 
 
-def write_maps(folder: Path, structure: Any, attribution: np.ndarray, m_voxel: np.ndarray
-               ) -> list[Path]:
-    """attribution.CHGCAR, attribution.cube and density.CHGCAR (see the module docstring)."""
+def write_maps(folder: Path, structure: Any, attribution: np.ndarray, m_voxel: np.ndarray,
+               compact: bool = False) -> list[Path]:
+    """attribution.CHGCAR, attribution.cube and density.CHGCAR (see the module docstring);
+    ``compact``: attribution.CHGCAR.gz alone, 6 digits (pymatgen reads it; gunzip for VESTA)."""
+    import gzip
+    import shutil
+
     from pymatgen.io.common import VolumetricData
 
     from data_prep.chgcar import write_chgcar
@@ -214,14 +218,21 @@ def write_maps(folder: Path, structure: Any, attribution: np.ndarray, m_voxel: n
     volume = float(structure.volume)
     n = attribution.size
     dv = volume / n
-    files = [
-        # write_chgcar stores density x V: density = a N / V gives a x N in the file
-        write_chgcar(folder / "attribution.CHGCAR", structure, attribution * n / volume,
-                     title=f"{structure.composition.reduced_formula} attribution (values x "
-                           "NGX NGY NGZ; sum / N_grid = total attribution)"),
-        write_chgcar(folder / "density.CHGCAR", structure, m_voxel / dv,
-                     title=f"{structure.composition.reduced_formula} magnetization m (uB/A^3)"),
-    ]
+    formula = structure.composition.reduced_formula
+    # write_chgcar stores density x V: density = a N / V gives a x N in the file
+    attribution_file = write_chgcar(
+        folder / "attribution.CHGCAR", structure, attribution * n / volume,
+        title=f"{formula} attribution (values x NGX NGY NGZ; sum / N_grid = total attribution)",
+        digits=6 if compact else 11)
+    if compact:
+        packed = folder / "attribution.CHGCAR.gz"
+        with attribution_file.open("rb") as src, gzip.open(packed, "wb", compresslevel=1) as dst:
+            shutil.copyfileobj(src, dst)
+        attribution_file.unlink()
+        return [packed]
+    files = [attribution_file,
+             write_chgcar(folder / "density.CHGCAR", structure, m_voxel / dv,
+                          title=f"{formula} magnetization m (uB/A^3)")]
     cube = folder / "attribution.cube"
     VolumetricData(structure, {"total": attribution / dv}).to_cube(str(cube),
                                                                    comment="attribution per A^3")
@@ -260,11 +271,13 @@ def plane_picture(path: Path, m_voxel: np.ndarray, attribution: np.ndarray, role
 
 
 def explain(source: Any, dataset: str | Path | Any, composites: list[str] | None, out: Path,
-            *, steps: int = 32, device: torch.device | None = None,
-            files: bool = True) -> ExplainResult:
+            *, steps: int = 64, device: torch.device | None = None,
+            files: bool = True, compact: bool = False) -> ExplainResult:
     """Explain ``source``'s network (``search.predict.ModelSource``) on ``composites`` of
     ``dataset`` (default: its held-out test composites); write the files under ``out``.
-    Refused (one line) where the dataset does not fit the network or a composite is absent."""
+    Refused (one line) where the dataset does not fit the network or a composite is absent.
+    ``files=False``: the numbers only; ``compact``: the maps as one attribution.CHGCAR.gz per
+    composite (what a search logs on its parent run)."""
     from data_prep.dataset import open_dataset
     from data_prep.fileio import write_text_atomic
     from data_prep.site_info import row_structure
@@ -322,7 +335,7 @@ def explain(source: Any, dataset: str | Path | Any, composites: list[str] | None
             folder = out / comp
             folder.mkdir(parents=True, exist_ok=True)
             structure = _structure(lattice, list(species), frac)
-            written = write_maps(folder, structure, amap, m_voxel)
+            written = write_maps(folder, structure, amap, m_voxel, compact)
             written.append(write_text_atomic(folder / "sites.csv", table.to_csv(index=False)))
             written.append(plane_picture(folder / "planes.png", m_voxel, amap, roles, frac, comp))
             summary.files = [str(p) for p in written]

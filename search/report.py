@@ -193,3 +193,40 @@ def log_best_model(record: SearchRecord, mlf: Any, run: Any, grid: tuple[int, in
         (Path(tmp) / "config.yaml").write_text(yaml.safe_dump(config.to_dict(), sort_keys=False))
         for name in ("model.pt", "config.yaml"):
             mlf.log_artifact(record.parent_run_id, str(Path(tmp) / name), BEST_MODEL)
+
+
+EXPLAIN = "explain"
+
+
+def explain_best(record: SearchRecord, mlf: Any, grid: tuple[int, int, int],
+                 steps: int = 16) -> dict[str, float] | None:
+    """Explain the best model (``best_model/model.pt`` of the parent run) on the dataset's
+    held-out test composites (``search.explain``) and log the tables, pictures, compact maps and
+    explain.json under ``explain/`` of the parent run, the mean shares per role as metrics
+    ``explain_share_<role>``. Once per search (read back when logged); None without a model or
+    test composites."""
+    from models.predict import Refused
+    from models.saved import load_saved
+    from search.explain import explain
+    from search.predict import ModelSource
+
+    logged = {a.path for a in mlf.list_artifacts(record.parent_run_id, EXPLAIN)}
+    if f"{EXPLAIN}/explain.json" in logged:
+        return None
+    if f"{BEST_MODEL}/model.pt" not in {a.path for a in mlf.list_artifacts(
+            record.parent_run_id, BEST_MODEL)}:
+        return None
+    with tempfile.TemporaryDirectory(prefix="magvox-explain-") as tmp:
+        path = Path(mlf.download_artifacts(record.parent_run_id, f"{BEST_MODEL}/model.pt", tmp))
+        saved = load_saved(path, grid)
+        source = ModelSource(saved, f"search {record.name}, best model", record, grid)
+        out = Path(tmp) / EXPLAIN
+        try:
+            result = explain(source, record.dataset, None, out, steps=steps, compact=True)
+        except Refused as exc:  # e.g. a dataset without test composites: say so, go on
+            mlf.set_tag(record.parent_run_id, "magvox.explain", f"not explained: {exc}")
+            return None
+        mlf.log_artifacts(record.parent_run_id, str(out), EXPLAIN)
+    shares = {f"explain_share_{k}": v for k, v in result.mean_shares().items()}
+    tracking.log_metrics(mlf, record.parent_run_id, shares)
+    return shares

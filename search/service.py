@@ -153,8 +153,9 @@ def trial_over(result: Any) -> bool:
 
 
 def finish(record: SearchRecord, grid: tuple[int, int, int], paths: SearchPaths) -> None:
-    """Log the best completed trial's model and metrics, the test report and the importance of
-    the hyperparameters (with Optuna's plots) on the parent run and close it."""
+    """Log the best completed trial's model and metrics, the test report, the explanation of
+    the model on the test composites (``report.explain_best``) and the importance of the
+    hyperparameters (with Optuna's plots) on the parent run and close it."""
     from search import importance, report
     from search.pictures import draw_missing
 
@@ -164,5 +165,6 @@ def finish(record: SearchRecord, grid: tuple[int, int, int], paths: SearchPaths)
     if best is not None:
         report.log_best_model(record, mlf, best, grid)
         report.test_report(record, best)  # the one look at the test split, at the end
+        report.explain_best(record, mlf, grid)  # where it looks, on the same test composites
     importance.analyse(record, paths)
     mlf.set_terminated(record.parent_run_id, "FINISHED")
