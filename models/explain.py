@@ -132,8 +132,9 @@ def site_table(attribution: np.ndarray, regions: np.ndarray, species: list[str],
     """One row per atom, then ``interstitial`` and ``vacuum``: ``attribution`` (the map (Nx, Ny,
     Nz) summed over the region; its units), ``abs_attribution`` (sum of |map|), ``share`` (of
     the total |map|), ``voxels``; with ``density`` (the voxel sums of the input, e.g. uB per
-    voxel) its sum over the region as ``density`` (the site moment, uB)."""
-    total_abs = float(np.abs(attribution).sum()) or 1.0
+    voxel) its sum over the region as ``density`` (the site moment, uB). An all-zero map (a
+    network whose output ignores its input) has NaN shares."""
+    total_abs = float(np.abs(attribution).sum()) or float("nan")  # an all-zero map: no shares
     rows = []
     labels = [*range(len(species)), INTERSTITIAL, VACUUM]
     for label in labels:
@@ -158,7 +159,7 @@ def role_shares(table: pd.DataFrame) -> dict[str, float]:
     """Share of the total |attribution| per role group: A (A1, A2 and images), B, X,
     interstitial, vacuum (summing to 1)."""
     group = table["role"].map(lambda r: "A" if r.startswith("A") else r)
-    return {k: float(v) for k, v in table.groupby(group)["share"].sum().items()}
+    return {k: float(v) for k, v in table.groupby(group)["share"].sum(min_count=1).items()}
 
 
 @torch.no_grad()

@@ -79,6 +79,7 @@ class CompositeSummary:
     density_shares: dict[str, float]
     bridging_x: dict[str, Any]
     files: list[str] = field(default_factory=list)
+    note: str = ""
 
 
 @dataclass
@@ -95,8 +96,12 @@ class ExplainResult:
     def mean_shares(self, which: str = "shares") -> dict[str, float]:
         """Mean over composites of a share dict (``shares``, ``randomized_shares``,
         ``density_shares``) per role group."""
-        return {g: float(np.mean([getattr(c, which).get(g, 0.0) for c in self.composites]))
-                for g in ROLE_GROUPS}
+        out = {}
+        for g in ROLE_GROUPS:
+            values = [getattr(c, which).get(g, np.nan) for c in self.composites]
+            finite = [v for v in values if np.isfinite(v)]
+            out[g] = float(np.mean(finite)) if finite else float("nan")
+        return out
 
     def text(self) -> str:
         """A plain table: per composite output, residual, Spearman; mean shares per role."""
@@ -106,7 +111,7 @@ class ExplainResult:
             lines.append(f"  {c.composite:<14} f(x) {c.output:+.4f}  f(0) {c.baseline_output:+.4f}"
                          f"  sum of attributions {c.attribution_sum:+.4f}  completeness residual "
                          f"{c.completeness_residual:.2%}  Spearman vs randomized "
-                         f"{c.spearman_randomized:+.2f}")
+                         f"{c.spearman_randomized:+.2f}{'  ' + c.note if c.note else ''}")
         if self.composites:
             header = "  share of |attribution|   " + "  ".join(f"{g:>12}" for g in ROLE_GROUPS)
             lines.append(header)
@@ -330,7 +335,9 @@ def explain(source: Any, dataset: str | Path | Any, composites: list[str] | None
             float(abs(float(delta[0])) / max(abs(change), 1e-12)),
             xp.spearman(amap, rmap), xp.role_shares(table),
             _shares(regions, rmap, roles), _shares(regions, np.abs(m_voxel), roles),
-            bridging_x(roles, lattice, frac, table))
+            bridging_x(roles, lattice, frac, table),
+            note="" if np.abs(amap).sum() > 0 else "(the output does not depend on the input: "
+                 "every attribution is 0, no shares)")
         if files:
             folder = out / comp
             folder.mkdir(parents=True, exist_ok=True)

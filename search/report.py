@@ -227,6 +227,7 @@ def explain_best(record: SearchRecord, mlf: Any, grid: tuple[int, int, int],
             mlf.set_tag(record.parent_run_id, "magvox.explain", f"not explained: {exc}")
             return None
         mlf.log_artifacts(record.parent_run_id, str(out), EXPLAIN)
-    shares = {f"explain_share_{k}": v for k, v in result.mean_shares().items()}
+    shares = {f"explain_share_{k}": v for k, v in result.mean_shares().items()
+              if v == v}  # NaN where no composite's output depends on its input
     tracking.log_metrics(mlf, record.parent_run_id, shares)
     return shares

@@ -91,6 +91,28 @@ def test_every_trial_is_in_mlflow_with_metrics_baselines_and_filters(searches: P
     local = mlf.download_artifacts(parents[0].info.run_id, "best_model/model.pt", str(searches))
     model, config = load_model(local, (8, 8, 16))
     assert config.epochs == 2 and model.cfg.in_channels == 2
+    # where the best model looks, on the test composites (magvox explain's files and numbers)
+    local = mlf.download_artifacts(parents[0].info.run_id, "explain/explain.json", str(searches))
+    explained = json.loads(Path(local).read_text())
+    from data_prep.dataset import open_dataset
+
+    test = open_dataset(parents[0].data.params["dataset"]).test_composites
+    names = [c["composite"] for c in explained["composites"]]
+    assert sorted(names) == sorted(test) and names and not explained["skipped"]
+    for name in names:
+        got = {a.path for a in mlf.list_artifacts(parents[0].info.run_id, f"explain/{name}")}
+        assert {f"explain/{name}/{f}" for f in ("sites.csv", "planes.png",
+                                                 "attribution.CHGCAR.gz")} == got
+    constant = [c for c in explained["composites"] if c["note"]]
+    for c in constant:  # a 2-epoch network on 8 composites may ignore its input: then it says so
+        assert c["output"] == c["baseline_output"] and c["attribution_sum"] == 0.0
+    if len(constant) < len(names):
+        shares = [parent.metrics[f"explain_share_{r}"] for r in ("A", "B", "X",
+                                                                  "interstitial", "vacuum")]
+        assert sum(shares) == pytest.approx(1.0), explained["text"]
+    else:
+        assert "explain_share_X" not in parent.metrics
+        assert "the output does not depend on the input" in explained["text"]
 
 
 def test_infeasible_configuration_is_recorded_with_its_reason(searches: Path) -> None:

@@ -41,10 +41,18 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+SITE_ORDER = ("A1", "A2", "B1", "B2", "X", "X", "X", "X", "X", "X")
+TINY_ATOMS = [[1 / 3, 2 / 3, 0.5], [2 / 3, 1 / 3, 0.5], [0, 0, 0.44], [0, 0, 0.56],
+              [1 / 3, 0, 0.42], [0, 1 / 3, 0.42], [2 / 3, 2 / 3, 0.42],
+              [2 / 3, 0, 0.58], [0, 2 / 3, 0.58], [1 / 3, 1 / 3, 0.58]]
+
+
 def write_tiny_dataset(path: Path, composites: int = 12, seed: int = 0) -> Path:
     """A magvox Zarr dataset on an 8x8x16 grid: FM and AFM-Neel runs of ``composites`` made-up
-    compounds; FM ground state (label 1) when the FM density has a positive bump."""
+    compounds with the atoms of a Cr2Ge2Te6-like cell; FM ground state (label 1) when the FM
+    density has a positive bump."""
     from data_prep.dataset import create_store, rebuild_tables, write_sample
+    from models.baselines import parse_composite
 
     rng = np.random.default_rng(seed)
     create_store(path, train_grid=GRID)
@@ -57,7 +65,9 @@ def write_tiny_dataset(path: Path, composites: int = 12, seed: int = 0) -> Path:
             row = {"sample_id": f"{comp}_{conf}", "composite": comp, "configuration": conf,
                    "energy_eV": energy, "moment_uB": 6.0 if fm else 2.0,
                    "moment_reported_uB": 6.0 if fm else 2.0, "volume_A3": 800.0,
-                   "lattice_A": [6.8, 0, 0, -3.4, 5.889, 0, 0, 0, 20.0]}
+                   "lattice_A": [6.8, 0, 0, -3.4, 5.889, 0, 0, 0, 20.0],
+                   "species": [parse_composite(comp)[s] for s in SITE_ORDER],
+                   "frac_coords": TINY_ATOMS}
             write_sample(path, row["sample_id"], row, spin, spin)
     rebuild_tables(path)
     return path
