@@ -59,7 +59,8 @@ def read_saved(path: str | Path) -> dict[str, Any]:
         if not isinstance(saved.get("state_dict"), dict):
             raise KeyError("state_dict")
     except Exception as exc:  # unpickling refused, truncated file, missing keys
-        raise ValueError(f"{path}: not a magvox model file ({exc})") from exc
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ValueError(f"{path}: not a magvox model file ({first[:200]})") from exc
     return saved
 
 
