@@ -26,7 +26,7 @@ def start(args: argparse.Namespace) -> int:
         space=args.space, sampler=args.sampler, trials=args.trials, name=args.name,
         address=args.address, tracking_uri=args.tracking_uri, dataset=args.dataset,
         root=args.root, seed=args.seed, overrides=parse_sets(args.overrides) or None,
-        final_seeds=args.final_seeds,
+        final_seeds=args.final_seeds, warm_start=args.warm_start, warm_k=args.warm_k,
     )
     if args.slurm:
         from search import slurm_cli

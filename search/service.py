@@ -44,6 +44,8 @@ class StartOptions:
     seed: int | None = None
     overrides: dict[str, Any] | None = None
     final_seeds: int = 1  # networks trained for the end-of-search test report (seed spread)
+    warm_start: str | None = None  # an earlier search whose best trials are tried first
+    warm_k: int = 3
 
 
 def free_name(root: Path, base: str) -> str:
@@ -64,10 +66,18 @@ def new_record(opts: StartOptions, root: Path) -> SearchRecord:
     dataset = Path(opts.dataset or space.settings.dataset or BUNDLED_DATASET).resolve()
     sampler = opts.sampler or space.settings.sampler
     name = check_name(opts.name or free_name(root, f"{Path(space.source).stem}-{sampler}"))
+    extra: dict[str, Any] = {}
+    if opts.warm_start:
+        from search.warm import warm_points
+
+        points, trials = warm_points(opts.warm_start, root, space, opts.warm_k)
+        raw["enqueue"] = [*points, *raw["enqueue"]]
+        extra["warm_start"] = {"search": opts.warm_start, "trials": trials}
     return SearchRecord(
         name=name, space=raw, space_source=space.source, sampler=sampler,
         trials=opts.trials or space.settings.trials, dataset=str(dataset),
         tracking_uri=opts.tracking_uri or default_tracking_uri(root), address=opts.address,
+        extra=extra,
     )
 
 

@@ -30,6 +30,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     start.add_argument("--final-seeds", type=int, default=1,
                        help="networks (seeds) the best configuration is trained with for the "
                             "end-of-search test report (default 1; 5 gives mean +- std)")
+    start.add_argument("--warm-start", metavar="SEARCH",
+                       help="try the best trials of this earlier search first (under --root; a "
+                            "field this space does not know is refused by name)")
+    start.add_argument("--warm-k", type=int, default=3,
+                       help="with --warm-start: how many of its best trials (default 3)")
     _common(start)
     start.add_argument("--tracking-uri", help="MLflow tracking URI (default: searches/mlflow.db)")
     start.add_argument("--slurm", metavar="CLUSTER_YAML",

@@ -38,6 +38,9 @@ def searches(tmp_path_factory: pytest.TempPathFactory) -> Path:
     common = ["--dataset", str(data), "--trials", "3", "--root", str(tmp / "s")]
     magvox("search", "start", "--space", str(tmp / "space_inf.yaml"), "--sampler", "random",
            "--name", "rnd", *common, cwd=tmp)
+    magvox("search", "start", "--space", str(space), "--sampler", "tpe", "--name", "warm",
+           "--warm-start", "rnd", "--warm-k", "2", "--dataset", str(data), "--trials", "2",
+           "--root", str(tmp / "s"), cwd=tmp)
     return tmp / "s"
 
 
@@ -113,6 +116,33 @@ def test_every_trial_is_in_mlflow_with_metrics_baselines_and_filters(searches: P
     else:
         assert "explain_share_X" not in parent.metrics
         assert "the output does not depend on the input" in explained["text"]
+
+
+def test_a_warm_started_search_tries_the_best_trials_of_the_earlier_one_first(
+        searches: Path, tmp_path: Path) -> None:
+    from search import report
+    from search.state import SearchPaths, load_record
+
+    earlier = load_record(SearchPaths(searches, "rnd"))
+    best = sorted(report.trial_runs(earlier),
+                  key=lambda r: -r.data.metrics.get("val_balanced_accuracy", -1.0))[:2]
+    warm = load_record(SearchPaths(searches, "warm"))
+    assert warm.extra["warm_start"]["search"] == "rnd"
+    assert warm.extra["warm_start"]["trials"] == [r.data.tags["magvox.trial_id"] for r in best]
+    first = report.trial_runs(warm)[:2]  # oldest first: the enqueued points ran first
+    for old, new in zip(best, first, strict=True):
+        sampled = {k for k in old.data.params if k in earlier.space["params"]
+                   or k.rpartition("_")[0] in earlier.space["params"]}
+        assert {k: new.data.params.get(k) for k in sampled} == {k: old.data.params[k]
+                                                                  for k in sampled}
+    # a space that lacks a field the earlier search sampled is refused by name, nothing written
+    raw = yaml.safe_load((searches.parent / "space.yaml").read_text())
+    del raw["params"]["batch_size"]
+    (tmp_path / "narrow.yaml").write_text(yaml.safe_dump(raw))
+    done = magvox("search", "start", "--space", str(tmp_path / "narrow.yaml"), "--name", "w2",
+                  "--warm-start", "rnd", "--root", str(searches), cwd=tmp_path, check=False)
+    assert done.returncode == 2 and "field batch_size" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and not (searches / "w2").exists()
 
 
 def test_infeasible_configuration_is_recorded_with_its_reason(searches: Path) -> None:
