@@ -7,8 +7,8 @@
 
 The network's output is reduced to one number per composite (``scalar_output``): for a classifier
 the log-odds of class 1 (logit 1 - logit 0; ground_state: FM), for a regression the value in the
-target's units (uB, eV or meV per cell, the standardised output times the training std; the mean
-cancels in every difference). Integrated Gradients (Sundararajan et al. 2017; Captum) attributes
+target's units (uB, eV or meV per cell: the standardised output times the training std plus its
+mean, which cancels in every difference). Integrated Gradients (Sundararajan et al. 2017; Captum) attributes
 f(x) - f(x0) to the input voxels along the straight path from the baseline x0 = 0 (no spin
 density: the non-magnetic crystal) to the input x; the attributions sum to that difference up to
 the path integral's discretisation (the completeness residual ``delta``). Units: the output's
@@ -41,13 +41,14 @@ def scalar_output(model: torch.nn.Module, config, target_scale: tuple[float, flo
     regressed value in target units (regression, classify_by=moment: the moment in uB).
     ``composition``: the (W,) or (1, W) encoding of the composite, held fixed (hybrid heads)."""
     model.eval()
-    std = 1.0 if target_scale is None else float(target_scale[1])
+    mean, std = (0.0, 1.0) if target_scale is None else (float(target_scale[0]),
+                                                         float(target_scale[1]))
 
     def fn(x: Tensor) -> Tensor:
         comp = None if composition is None else composition.reshape(1, -1).expand(len(x), -1)
         out = model(x, composition=comp)
         if config.regresses:
-            return out[:, 0] * std
+            return out[:, 0] * std + mean
         return out[:, 1] - out[:, 0]
 
     return fn
