@@ -8,11 +8,11 @@
 The network's output is reduced to one number per composite (``scalar_output``): for a classifier
 the log-odds of class 1 (logit 1 - logit 0; ground_state: FM), for a regression the value in the
 target's units (uB, eV or meV per cell: the standardised output times the training std plus its
-mean, which cancels in every difference). Integrated Gradients (Sundararajan et al. 2017; Captum) attributes
-f(x) - f(x0) to the input voxels along the straight path from the baseline x0 = 0 (no spin
-density: the non-magnetic crystal) to the input x; the attributions sum to that difference up to
-the path integral's discretisation (the completeness residual ``delta``). Units: the output's
-(log-odds, uB, eV or meV) per grid voxel.
+mean, which cancels in every difference). Integrated Gradients (Sundararajan et al. 2017;
+Captum) attributes f(x) - f(x0) to the input voxels along the straight path from the baseline
+x0 = 0 (no spin density: the non-magnetic crystal) to the input x; the attributions sum to that
+difference up to the path integral's discretisation (the completeness residual ``delta``).
+Units: the output's (log-odds, uB, eV or meV) per grid voxel.
 
 The grid is partitioned among the atoms of the cell (``site_regions``): a voxel belongs to its
 nearest atom (periodic minimum image) when that atom lies within ``SITE_RADIUS_A``; voxels
