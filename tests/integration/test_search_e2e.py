@@ -307,3 +307,21 @@ def test_predict_applies_the_best_model_beside_baselines_fitted_on_development(
     assert result["columns"] == ["composite", "search_split", "cnn_class", "cnn_p1",
                                  "majority_class", "composition_class", "composition_p1",
                                  "integrals_class", "integrals_p1"]
+
+
+def test_explain_reads_the_search_best_model_and_one_trial_run(searches: Path,
+                                                               tmp_path: Path) -> None:
+    import pandas as pd
+
+    data = str(searches.parent / "tiny.zarr")
+    runs, _ = runs_of(searches, "rnd")
+    trial = next(r for r in runs if r.data.tags.get("magvox.status") == "completed")
+    for extra, out in (([], "best"), (["--run", trial.info.run_id], "one")):
+        done = magvox("explain", "rnd", *extra, "--root", str(searches), "--dataset", data,
+                      "--steps", "4", "--out", str(tmp_path / out), cwd=tmp_path)
+        assert "completeness residual" in done.stdout
+        tables = list((tmp_path / out).glob("*/sites.csv"))
+        assert tables and all(len(pd.read_csv(t)) == 12 for t in tables)  # 10 atoms + 2
+    done = magvox("explain", "rnd", "--run", "0123abcd", "--root", str(searches), "--dataset",
+                  data, "--out", str(tmp_path / "bad"), cwd=tmp_path, check=False)
+    assert done.returncode == 2 and "no MLflow run 0123abcd" in done.stderr
