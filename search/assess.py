@@ -196,7 +196,7 @@ def run_fold(opts: AssessOptions, record: AssessRecord, folder: Path, i: int) ->
         space=opts.space, sampler=opts.sampler, trials=opts.trials, name=name,
         address=opts.address, tracking_uri=record.tracking_uri, dataset=str(view),
         root=str(folder), seed=opts.seed, overrides=opts.overrides,
-        final_seeds=opts.final_seeds))
+        final_seeds=opts.final_seeds, explain=False))  # an outer fold is scored, not explained
 
 
 def fold_report(search: Any) -> dict[str, Any]:

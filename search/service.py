@@ -46,6 +46,7 @@ class StartOptions:
     final_seeds: int = 1  # networks trained for the end-of-search test report (seed spread)
     warm_start: str | None = None  # an earlier search whose best trials are tried first
     warm_k: int = 3
+    explain: bool = True  # explain the best model on the test composites at the end
 
 
 def free_name(root: Path, base: str) -> str:
@@ -66,7 +67,7 @@ def new_record(opts: StartOptions, root: Path) -> SearchRecord:
     dataset = Path(opts.dataset or space.settings.dataset or BUNDLED_DATASET).resolve()
     sampler = opts.sampler or space.settings.sampler
     name = check_name(opts.name or free_name(root, f"{Path(space.source).stem}-{sampler}"))
-    extra: dict[str, Any] = {}
+    extra: dict[str, Any] = {} if opts.explain else {"explain": False}
     if opts.warm_start:
         from search.warm import warm_points
 
@@ -175,6 +176,7 @@ def finish(record: SearchRecord, grid: tuple[int, int, int], paths: SearchPaths)
     if best is not None:
         report.log_best_model(record, mlf, best, grid)
         report.test_report(record, best)  # the one look at the test split, at the end
-        report.explain_best(record, mlf, grid)  # where it looks, on the same test composites
+        if record.extra.get("explain", True):  # where it looks, on the same test composites
+            report.explain_best(record, mlf, grid)
     importance.analyse(record, paths)
     mlf.set_terminated(record.parent_run_id, "FINISHED")

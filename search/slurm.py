@@ -134,7 +134,7 @@ def submit(cluster_yaml: str, opts: Any, dry_run: bool = False) -> tuple[Path, s
         raise ClusterError(f"search {record.name!r} exists in {paths.folder}: "
                            f"`magvox search resume {record.name} --slurm {cluster_yaml}`")
     args = [f"--{k.replace('_', '-')}={v}" for k, v in asdict(opts).items()
-            if v is not None and k not in ("name", "address", "root", "overrides")]
+            if v is not None and k not in ("name", "address", "root", "overrides", "explain")]
     args += [f"--set={k}={json.dumps(v)}" for k, v in (opts.overrides or {}).items()]
     return _submit(spec, cluster_yaml, paths, args, dry_run)
 

@@ -57,6 +57,7 @@ def test_nested_cv_resumes_after_a_kill_and_pools_every_composite_once(
     assert len(result["seed_scores"]) == 2  # the selections trained again with a second seed
     assert result["seed_scores"][0] == result["scores"]["cnn"][0]  # the first is the single run
     assert f"{labelled} composites each predicted once" in out.stdout
+    assert not list(root.rglob("explain.json"))  # an outer fold is scored, never explained
     with sqlite3.connect(root / "mlflow.db") as con:
         children = con.execute(
             "SELECT COUNT(*) FROM tags WHERE key = 'mlflow.parentRunId' AND value = ?",
