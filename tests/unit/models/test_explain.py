@@ -154,3 +154,18 @@ def test_the_written_maps_read_back_with_pymatgen_and_integrate_to_the_table(pla
     assert moment == pytest.approx(table["density"].sum(), rel=1e-6, abs=1e-6)
     assert (folder / "planes.png").stat().st_size > 10_000
     assert Path(tmp_path / "ex" / "explain.json").is_file()
+
+
+def test_a_hybrid_network_is_explained_with_its_composition_held_fixed(tmp_path):
+    from search.explain import explain
+    from search.predict import file_model
+
+    data = PlantedSites(n=40)
+    result = run_trial({**PLANTED, "head": "hybrid", "epochs": 3}, data, device="cpu")
+    path = tmp_path / "hybrid.pt"
+    save_model(result.state_dict, result.config, path, grid=result.grid)
+    out = explain(file_model(path), data, ["CrVGe2Te6", "CrMnSi2Te6"], tmp_path / "ex",
+                  steps=32, files=False)
+    for c in out.composites:  # the density part: its attributions sum to f(x) - f(0)
+        assert c.output != c.baseline_output
+        assert c.attribution_sum == pytest.approx(c.output - c.baseline_output, rel=0.05)
