@@ -156,11 +156,11 @@ def site_table(attribution: np.ndarray, regions: np.ndarray, species: list[str],
     return pd.DataFrame(rows)
 
 
-def role_shares(table: pd.DataFrame) -> dict[str, float]:
-    """Share of the total |attribution| per role group: A (A1, A2 and images), B, X,
-    interstitial, vacuum (summing to 1)."""
+def role_shares(table: pd.DataFrame, column: str = "share") -> dict[str, float]:
+    """A share column of a site table summed per role group: A (A1, A2 and images), B, X,
+    interstitial, vacuum (summing to 1; NaN where the map was all zero)."""
     group = table["role"].map(lambda r: "A" if r.startswith("A") else r)
-    return {k: float(v) for k, v in table.groupby(group)["share"].sum(min_count=1).items()}
+    return {k: float(v) for k, v in table.groupby(group)[column].sum(min_count=1).items()}
 
 
 @torch.no_grad()

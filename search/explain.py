@@ -198,11 +198,6 @@ def bridging_x(roles: list[str], lattice: np.ndarray, frac: np.ndarray, table: p
             "share_per_a": float(np.mean([share[i] for i in a_sites])) if a_sites else None}
 
 
-def _shares(regions: np.ndarray, values: np.ndarray, roles: list[str]) -> dict[str, float]:
-    table = xp.site_table(values, regions, [""] * len(roles), roles)
-    return xp.role_shares(table)
-
-
 def _structure(lattice: np.ndarray, species: list[str], frac: np.ndarray):
     from pymatgen.core import Lattice, Structure
 
@@ -334,7 +329,7 @@ def explain(source: Any, dataset: str | Path | Any, composites: list[str] | None
             comp, fx, f0, float(amap.sum()),
             float(abs(float(delta[0])) / max(abs(change), 1e-12)),
             xp.spearman(amap, rmap), xp.role_shares(table),
-            _shares(regions, rmap, roles), _shares(regions, np.abs(m_voxel), roles),
+            xp.role_shares(table, "randomized_share"), xp.role_shares(table, "density_share"),
             bridging_x(roles, lattice, frac, table),
             note="" if np.abs(amap).sum() > 0 else "(the output does not depend on the input: "
                  "every attribution is 0, no shares)")
