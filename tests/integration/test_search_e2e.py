@@ -220,29 +220,105 @@ def wait_for(driver, predicate, timeout: float = 60):
     return WebDriverWait(driver, timeout).until(lambda d: predicate(d))
 
 
+# The runs table as a user sees it: per row (top to bottom) the run id and, for each cell, its
+# text, or None where the cell is not on screen (outside the window, or covered, e.g. by a panel).
+TABLE_JS = """
+const seen = el => {
+  const r = el.getBoundingClientRect();
+  const x = r.left + r.width / 2, y = r.top + r.height / 2;
+  if (!r.width || !r.height || x < 0 || y < 0 || x > innerWidth || y > innerHeight) return false;
+  const hit = document.elementFromPoint(x, y);
+  return hit !== null && el.contains(hit);
+};
+const rows = {};
+for (const row of document.querySelectorAll('.ag-body-viewport .ag-row[row-index]')) {
+  const out = rows[row.getAttribute('row-index')] ??= {id: row.getAttribute('row-id'), cells: {}};
+  for (const cell of row.querySelectorAll('[role=gridcell][col-id]')) {
+    const shown = cell.querySelector('a') ?? cell;  // a run name is the link beside its colour
+    out.cells[cell.getAttribute('col-id')] = seen(shown) ? shown.innerText.trim() : null;
+  }
+}
+return Object.keys(rows).sort((a, b) => a - b).map(k => rows[k]);
+"""
+RUN_NAME_COL = "attributes.`Run Name`"
+
+
+def ui_url(log: Path, proc: subprocess.Popen, timeout: float = 60) -> str:
+    """The URL ``magvox ui`` prints on its line "MLflow UI: <url>"."""
+    end = time.time() + timeout
+    while time.time() < end:
+        for line in log.read_text().splitlines():
+            if line.startswith("MLflow UI: "):
+                return line.removeprefix("MLflow UI: ").strip()
+        if proc.poll() is not None:
+            raise AssertionError(f"magvox ui exited ({proc.returncode}):\n{log.read_text()}")
+        time.sleep(0.3)
+    raise AssertionError(f"magvox ui printed no URL in {timeout} s:\n{log.read_text()}")
+
+
+def shown_table(driver, runs: list, col: str) -> list | None:
+    """The runs table (``TABLE_JS``) once every run of ``runs`` is a row whose ``col`` is on
+    screen; None before."""
+    table = driver.execute_script(TABLE_JS)
+    ready = {row["id"] for row in table if row["cells"].get(col)}
+    return table if {r.info.run_id for r in runs} <= ready else None
+
+
 def test_ui_shows_experiment_trials_and_a_filter_picture(searches: Path,
                                                         tmp_path: Path) -> None:
+    """The URL ``magvox ui`` prints opens the model-training view on every completed trial, its
+    search-metric value in its row, best first; a trial's filter picture opens from its run."""
+    from search.report import metric_name
+    from search.state import SearchPaths, load_record
+
     runs, _ = runs_of(searches, "rnd")
-    trial = next(r for r in runs if r.data.tags.get("magvox.status") == "completed")
+    metric, mode = metric_name(load_record(SearchPaths(searches, "rnd")))
+    trials = [r for r in runs if r.data.tags.get("magvox.status") == "completed"]
+    assert len(trials) >= 2 and all(metric in r.data.metrics for r in trials)
+    trial = trials[0]
     port = free_port()
+    log = tmp_path / "ui.log"
     proc = subprocess.Popen([sys.executable, "-m", "search.cli", "ui", "rnd", "--root",
                              str(searches), "--port", str(port)], cwd=searches,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            stdout=log.open("w"), stderr=subprocess.STDOUT, text=True,
                             start_new_session=True)
     ARTIFACTS.mkdir(exist_ok=True)
     try:
+        url = ui_url(log, proc)
+        assert url.startswith(f"http://127.0.0.1:{port}/#/experiments/{trial.info.experiment_id}/")
         wait_http(f"http://127.0.0.1:{port}/health")
         driver = chromium(tmp_path)
         try:
-            eid = trial.info.experiment_id
-            driver.get(f"http://127.0.0.1:{port}/#/experiments/{eid}/runs")
-            expand = wait_for(driver, lambda d: d.find_elements(
-                "css selector", "button[data-component-id*='runnamecellrenderer']"))
-            expand[0].click()  # trials are nested under the search's parent run
-            wait_for(driver, lambda d: trial.info.run_name in d.page_source)
+            driver.get(url)
+            col = f"metrics.`{metric}`"
+            table = wait_for(driver, lambda d: shown_table(d, trials, col))
             driver.save_screenshot(str(ARTIFACTS / "search_ui_experiment.png"))
-            url = (f"http://127.0.0.1:{port}/#/experiments/{eid}/runs/{trial.info.run_id}"
-                   "/artifacts/filters/filter_0.png")
+            # (a) the model-training view (the GenAI view has Judges, Sessions, "Training runs")
+            nav = {a.text for a in driver.find_elements("css selector", "aside a") if a.text}
+            assert {"Runs", "Models", "Model registry"} <= nav, nav
+            assert not nav & {"Judges", "Sessions", "Evaluation runs", "Prompts"}, nav
+            assert driver.find_element("tag name", "h2").text == "Runs"
+            assert f"Sort: {metric}" in driver.find_element("tag name", "body").text
+            # (b) every completed trial is a row with its run name on screen; (c) with its value
+            # of the search metric: the table shows the whole number (JS Number#toString), so it
+            # reads back as exactly the value MLflow holds
+            rows = {row["id"]: row["cells"] for row in table}
+            for run in trials:
+                cells = rows[run.info.run_id]
+                assert cells[RUN_NAME_COL] == run.info.run_name, cells
+                assert float(cells[col]) == run.data.metrics[metric], (cells, run.data.metrics)
+            # (d) best first: rows with a value in metric order, then the rows without one
+            # (the search's parent run, infeasible trials), shown as "-"
+            shown = [row["cells"][col] for row in table]
+            assert None not in shown, shown  # every row's metric cell on screen
+            n = sum(v != "-" for v in shown)
+            assert all(v == "-" for v in shown[n:]), shown
+            held = [r.data.metrics[metric] for r in runs if metric in r.data.metrics]
+            assert [float(v) for v in shown[:n]] == sorted(held, reverse=mode == "max"), shown
+            # the old check, now without expanding the parent: the trial's name is in the page
+            assert trial.info.run_name in driver.page_source
+            url = (f"http://127.0.0.1:{port}/#/experiments/{trial.info.experiment_id}/runs/"
+                   f"{trial.info.run_id}/artifacts/filters/filter_0.png")
             driver.get(url)
             wait_for(driver, lambda d: "filters/filter_0.png" in d.page_source)
             img = wait_for(driver, lambda d: [
