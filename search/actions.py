@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 import yaml
@@ -42,6 +43,15 @@ def resume(args: argparse.Namespace) -> int:
 
         return slurm_cli.resubmit(args)
     record = service.resume(args.name, root=args.root, address=args.address)
+    return _summary(record.name, args.root)
+
+
+def extend(args: argparse.Namespace) -> int:
+    if args.slurm:
+        from search import slurm_cli
+
+        return slurm_cli.resubmit(args, extend=args.trials)
+    record = service.extend(args.name, args.trials, root=args.root, address=args.address)
     return _summary(record.name, args.root)
 
 
@@ -105,10 +115,17 @@ def best(args: argparse.Namespace) -> int:
     path = Path(searches_root(args.root)) / args.name / "best.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     command = report.train_command(report.trial_fields(record, run))
-    test = report.test_report(record, run)  # computed once, then read back
+    test = report.load_test(record)
+    if test is not None and test["report"].get("trial_run_id") != run.info.run_id:
+        test = None  # the stored report is of another trial (a round still running)
+    if test is None and args.retrain:  # never without asking: a full training on this machine
+        print(f"search {args.name}: --retrain: training trial "
+              f"{run.data.tags.get('magvox.trial_id')}'s configuration on the development "
+              "composites and scoring it once on the test split", file=sys.stderr, flush=True)
+        test = report.test_report(record, run)
     out = {"trial": run.data.tags.get("magvox.trial_id"), "run_id": run.info.run_id,
            "metrics": dict(run.data.metrics), "config": config, "config_file": str(path),
-           "train_command": command, "test": test["report"],
+           "train_command": command, "test": test["report"] if test else None,
            "test_split_scorings": report.test_looks(record.dataset)}
     if args.json:
         print(json.dumps(out, indent=2, default=str))
@@ -116,7 +133,13 @@ def best(args: argparse.Namespace) -> int:
     print(yaml.safe_dump({k: v for k, v in out.items() if k not in ("test", "test_split_scorings")},
                          sort_keys=False))
     print(f"re-run: {command}")
-    print(test["text"])
+    if test is None:
+        where = f" --root {args.root}" if args.root else ""
+        print(f"no test report of this trial is stored (the search has not finished: "
+              f"{record.status}); `magvox search best {args.name}{where} --retrain` trains it on "
+              "the development composites and scores it on the test split")
+    else:
+        print(test["text"])
     from search import importance
 
     paths = SearchPaths(searches_root(args.root), args.name)
@@ -183,4 +206,4 @@ def bench(args: argparse.Namespace) -> int:
 
 
 ACTIONS = {"assess": assess, "compare": compare, "bench": bench, "start": start, "resume": resume,
-           "status": status, "best": best}
+           "extend": extend, "status": status, "best": best}

@@ -198,12 +198,16 @@ def log_best_model(record: SearchRecord, mlf: Any, run: Any, grid: tuple[int, in
 EXPLAIN = "explain"
 
 
-def explain_best(record: SearchRecord, mlf: Any, grid: tuple[int, int, int],
+EXPLAINED_TAG = "magvox.explained_run"  # the trial run whose network explain/ holds
+
+
+def explain_best(record: SearchRecord, mlf: Any, grid: tuple[int, int, int], run: Any,
                  steps: int = 16) -> dict[str, float] | None:
-    """Explain the best model (``best_model/model.pt`` of the parent run) on the dataset's
-    held-out test composites (``search.explain``) and log the tables, pictures, compact maps and
-    explain.json under ``explain/`` of the parent run, the mean shares per role as metrics
-    ``explain_share_<role>``. Once per search (read back when logged); None without a model or
+    """Explain the best model (``best_model/model.pt`` of the parent run, trained by trial run
+    ``run``) on the dataset's held-out test composites (``search.explain``) and log the tables,
+    pictures, compact maps and explain.json under ``explain/`` of the parent run, the mean shares
+    per role as metrics ``explain_share_<role>``. Once per best trial (an extended search whose
+    best trial changed is explained again); None when already logged, or without a model or
     test composites."""
     from models.predict import Refused
     from models.saved import load_saved
@@ -211,7 +215,8 @@ def explain_best(record: SearchRecord, mlf: Any, grid: tuple[int, int, int],
     from search.predict import ModelSource
 
     logged = {a.path for a in mlf.list_artifacts(record.parent_run_id, EXPLAIN)}
-    if f"{EXPLAIN}/explain.json" in logged:
+    explained = mlf.get_run(record.parent_run_id).data.tags.get(EXPLAINED_TAG)
+    if f"{EXPLAIN}/explain.json" in logged and explained in (None, run.info.run_id):
         return None
     if f"{BEST_MODEL}/model.pt" not in {a.path for a in mlf.list_artifacts(
             record.parent_run_id, BEST_MODEL)}:
@@ -230,4 +235,5 @@ def explain_best(record: SearchRecord, mlf: Any, grid: tuple[int, int, int],
     shares = {f"explain_share_{k}": v for k, v in result.mean_shares().items()
               if v == v}  # NaN where no composite's output depends on its input
     tracking.log_metrics(mlf, record.parent_run_id, shares)
+    mlf.set_tag(record.parent_run_id, EXPLAINED_TAG, run.info.run_id)
     return shares

@@ -8,17 +8,23 @@ unfinished ones start again) and the searcher, whose study is the SQLite history
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any
 
 from search.callbacks import MlflowTrialCallback
 from search.feasible import FeasibleSearch, MlflowInfeasibleRecorder
 from search.sampling import define_by_run, make_sampler, trial_dict
 from search.space import Space, space_from_dict
-from search.state import TUNE_NAME, SearchPaths, SearchRecord
+from search.state import (
+    SearchPaths,
+    SearchRecord,
+    round_index,
+    rounds,
+    tune_dir,
+    tune_name,
+)
 from search.tune_state import (
-    LAST_GOOD,
     StateSnapshot,
+    last_good,
     repair_cut_state,
     repair_missing_checkpoints,
 )
@@ -74,11 +80,15 @@ def build_searcher(record: SearchRecord, paths: SearchPaths, grid: tuple[int, in
 
     space = space_from_dict(record.space)
     s = space.settings
+    k = round_index(record)
+    # an extension round (search.extend) continues the same study: the sampler sees every
+    # earlier trial; its seed moves on (a random sampler would propose round 0's points again)
+    # and the enqueued points, tried in round 0, are not enqueued again
     optuna_search = LazySaveOptunaSearch(
         space=define_by_run(space), metric=s.metric, mode=s.mode,
-        sampler=make_sampler(record.sampler, s.seed), study_name=record.name,
+        sampler=make_sampler(record.sampler, s.seed + k), study_name=record.name,
         storage=optuna.storages.RDBStorage(paths.optuna_url),
-        points_to_evaluate=list(space.enqueue) or None,
+        points_to_evaluate=(list(space.enqueue) or None) if k == 0 else None,
     )
     recorder = MlflowInfeasibleRecorder(record.tracking_uri, record.experiment_id,
                                         record.parent_run_id)
@@ -129,12 +139,12 @@ def new_tuner(record: SearchRecord, paths: SearchPaths, dataset: Any,
                               reduction_factor=s.reduction_factor)
     searcher = build_searcher(record, paths, grid, dataset.samples_per_configuration())
     tune_config = tune.TuneConfig(
-        metric=s.metric, mode=s.mode, num_samples=record.trials,
+        metric=s.metric, mode=s.mode, num_samples=rounds(record)[-1],
         search_alg=searcher, scheduler=scheduler,
         reuse_actors=True,  # keep worker processes (torch imported) from trial to trial
     )
     run_config = tune.RunConfig(
-        name=TUNE_NAME, storage_path=str(paths.folder),
+        name=tune_name(record), storage_path=str(paths.folder),
         callbacks=[MlflowTrialCallback(record.tracking_uri, record.experiment_id,
                                        record.parent_run_id), JsonLoggerCallback(),
                    StateSnapshot()],
@@ -152,12 +162,12 @@ def restore_tuner(record: SearchRecord, paths: SearchPaths, dataset: Any) -> Any
     """The interrupted Tuner: finished trials kept, unfinished ones resumed, errors kept."""
     from ray import tune
 
-    tune_dir = Path(paths.tune_dir)
-    for line in [*repair_cut_state(tune_dir, tune_dir.parent / LAST_GOOD),
-                 *repair_missing_checkpoints(tune_dir)]:
+    folder = tune_dir(paths, record)
+    for line in [*repair_cut_state(folder, last_good(folder)),
+                 *repair_missing_checkpoints(folder)]:
         print(f"magvox: {line}", flush=True)
     space = space_from_dict(record.space)
-    return tune.Tuner.restore(str(paths.tune_dir), build_trainable(space, dataset),
+    return tune.Tuner.restore(str(folder), build_trainable(space, dataset),
                               resume_unfinished=True, resume_errored=False,
                               restart_errored=False)
 
@@ -182,8 +192,10 @@ def close_orphaned_trials(record: SearchRecord, paths: SearchPaths) -> int:
     return len(orphans)
 
 
-def can_restore(paths: SearchPaths) -> bool:
-    """Whether Tune wrote an experiment state that ``Tuner.restore`` can read."""
+def can_restore(paths: SearchPaths, record: SearchRecord) -> bool:
+    """Whether Tune wrote an experiment state of the current round that ``Tuner.restore``
+    can read."""
     from ray import tune
 
-    return Path(paths.tune_dir).is_dir() and tune.Tuner.can_restore(str(paths.tune_dir))
+    folder = tune_dir(paths, record)
+    return folder.is_dir() and tune.Tuner.can_restore(str(folder))

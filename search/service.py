@@ -1,8 +1,11 @@
-"""The search service: start, resume, and read back (status, best) a named search.
+"""The search service: start, resume, extend, and read back (status, best) a named search.
 
 ``start`` writes ``search.json``, the MLflow experiment and parent run, then runs the Tuner;
-``resume`` restores it from ``<search>/tune``. Both end with ``finish``: the best trial's model
-logged on the parent run. ``status`` and ``best`` read MLflow only (they work during a search).
+``resume`` restores it from ``<search>/tune``; ``extend`` gives a finished search more trials (a
+new round: a Tune experiment ``<search>/tune-2`` on the same Optuna study, logging to the same
+MLflow experiment and parent run; ``resume`` continues an interrupted round). All end with
+``finish``: the best trial's model logged on the parent run. ``status`` and ``best`` read MLflow
+only (they work during a search).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from search.state import (
     check_name,
     default_tracking_uri,
     load_record,
+    rounds,
     save_record,
     searches_root,
 )
@@ -127,7 +131,7 @@ def resume(name: str, root: str | None = None, address: str | None = None) -> Se
     dataset = load_shared(record.dataset, configurations_of(record.space))
     grid = dataset.train_grid
     connect(address)
-    if runner.can_restore(paths):
+    if runner.can_restore(paths, record):
         tuner = runner.restore_tuner(record, paths, dataset)
     else:  # killed before Tune wrote any state: nothing ran, start the Tuner afresh
         tuner = runner.new_tuner(record, paths, dataset, grid)
@@ -135,6 +139,37 @@ def resume(name: str, root: str | None = None, address: str | None = None) -> Se
     record.extra.update(job_env())
     save_record(paths, record)
     return _fit(tuner, record, paths, grid)
+
+
+def extend(name: str, trials: int, root: str | None = None,
+           address: str | None = None) -> SearchRecord:
+    """Run ``trials`` more trials of a finished search (``add_round``, then ``resume`` runs the
+    round); returns the final record."""
+    add_round(name, trials, root)
+    return resume(name, root=root, address=address)
+
+
+def add_round(name: str, trials: int, root: str | None = None) -> SearchRecord:
+    """Give a finished search a new round of ``trials`` trials, to be run by ``resume`` (here or
+    in a Slurm job): the same Optuna study (the sampler sees every earlier trial), a new Tune
+    experiment ``tune-<k>``, the same MLflow experiment and parent run (reopened). The
+    end-of-search steps then run again over all trials; the test split is scored again only if
+    the best trial changed. Refused for a search that is not finished."""
+    if trials < 1:
+        raise ValueError(f"--trials {trials}: must be at least 1")
+    paths = SearchPaths(searches_root(root), check_name(name))
+    record = load_record(paths)
+    if record.status != "finished":
+        raise ValueError(f"search {name!r} is {record.status}, not finished: "
+                         f"`magvox search resume {name}` first, then extend it")
+    record.extra["rounds"] = [*rounds(record), trials]
+    record.trials += trials
+    record.status = "running"
+    mlf = tracking.client(record.tracking_uri)
+    mlf.update_run(record.parent_run_id, "RUNNING")
+    mlf.set_tag(record.parent_run_id, "magvox.rounds", "+".join(map(str, rounds(record))))
+    save_record(paths, record)
+    return record
 
 
 def _fit(tuner: Any, record: SearchRecord, paths: SearchPaths,
@@ -145,7 +180,7 @@ def _fit(tuner: Any, record: SearchRecord, paths: SearchPaths,
         return record
     results = tuner.fit()
     over = sum(1 for r in results if trial_over(r))
-    if over < record.trials:
+    if over < rounds(record)[-1]:  # the trials of this round (all of them before an extend)
         # Ctrl-C / SIGUSR1: Tune stopped and saved its state; `resume` continues
         record.status = "interrupted"
     else:
@@ -177,6 +212,6 @@ def finish(record: SearchRecord, grid: tuple[int, int, int], paths: SearchPaths)
         report.log_best_model(record, mlf, best, grid)
         report.test_report(record, best)  # the one look at the test split, at the end
         if record.extra.get("explain", True):  # where it looks, on the same test composites
-            report.explain_best(record, mlf, grid)
+            report.explain_best(record, mlf, grid, best)
     importance.analyse(record, paths)
     mlf.set_terminated(record.parent_run_id, "FINISHED")

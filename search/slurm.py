@@ -140,22 +140,31 @@ def submit(cluster_yaml: str, opts: Any, dry_run: bool = False) -> tuple[Path, s
 
 
 def resubmit(name: str, cluster_yaml: str, root: str | None = None,
-             dry_run: bool = False) -> tuple[Path, str | None]:
+             dry_run: bool = False, extend: int | None = None) -> tuple[Path, str | None]:
     """``magvox search resume NAME --slurm``: submit the search again (it resumes); refused while
-    an earlier job of it is still queued or running."""
+    an earlier job of it is still queued or running. ``extend``: ``magvox search extend NAME
+    --trials N --slurm``: the finished search gets a round of N trials (``service.add_round``,
+    after every check and not in a dry run) that the job runs."""
     spec = load_cluster(cluster_yaml)
     paths = SearchPaths(searches_root(root), check_name(name))
     info = load_jobs(paths)
     if not paths.exists() and not info["jobs"]:
         raise ClusterError(f"no search {name!r} under {paths.root} to resume")
-    if paths.exists() and json.loads(paths.record.read_text()).get("status") == "finished":
+    finished = paths.exists() and json.loads(paths.record.read_text()).get("status") == "finished"
+    if finished and extend is None:
         raise ClusterError(f"search {name!r} is finished: nothing to resume "
-                           f"(`magvox search best {name}`)")
+                           f"(`magvox search best {name}`; more trials: `magvox search extend`)")
     last = latest_job(paths)
     state = job_state(last) if last else None
     if state in ACTIVE:
         raise ClusterError(f"search {name!r}: Slurm job {last} is {state}; "
                            f"`scancel {last}` first or wait for it")
+    check_dashboard(spec, cluster_yaml)
+    check_with_slurm(spec, cluster_yaml, required=not dry_run)
+    if extend is not None and not dry_run:
+        from search.service import add_round
+
+        add_round(name, extend, root)
     return _submit(spec, cluster_yaml, paths, info.get("start_args", []), dry_run)
 
 

@@ -1,4 +1,4 @@
-"""What ``magvox search start|resume --slurm`` and the Slurm lines of ``status`` print.
+"""What ``magvox search start|resume|extend --slurm`` and the Slurm lines of ``status`` print.
 
 A bad cluster.yaml or a request Slurm refuses is one line on stderr and exit code 2, before
 anything is submitted.
@@ -41,10 +41,11 @@ def submit(args: argparse.Namespace, opts: Any) -> int:
     return _report(script, job_id, script.parent.name, args.root)
 
 
-def resubmit(args: argparse.Namespace) -> int:
-    """``magvox search resume NAME --slurm CLUSTER_YAML``."""
+def resubmit(args: argparse.Namespace, extend: int | None = None) -> int:
+    """``magvox search resume NAME --slurm CLUSTER_YAML`` (``extend``: ``magvox search extend
+    NAME --trials N --slurm CLUSTER_YAML``)."""
     try:
-        script, job_id = slurm.resubmit(args.name, args.slurm, args.root, args.dry_run)
+        script, job_id = slurm.resubmit(args.name, args.slurm, args.root, args.dry_run, extend)
     except (ClusterError, ValueError) as exc:
         return _fail(exc)
     return _report(script, job_id, args.name, args.root)

@@ -7,6 +7,8 @@
     <root>/<name>/optuna.db     Optuna storage (SQLite): the sampler's history, one study
     <root>/<name>/tune/         Ray Tune experiment (Tuner.restore reads it): trial states,
                                 searcher snapshot, trial checkpoints with the trial's artifacts
+    <root>/<name>/tune-2/ ...   the Tune experiment of each ``magvox search extend`` (a round):
+                                same Optuna study, same MLflow experiment and parent run
 """
 
 from __future__ import annotations
@@ -47,6 +49,8 @@ class SearchRecord:
         experiment_id / parent_run_id: the MLflow experiment and the search's parent run.
         address: Ray address used last (None = a local cluster started by the driver).
         status: ``running``, ``finished`` or ``interrupted`` (as last written by the driver).
+        extra: optional facts (final_seeds, warm_start, explain, Slurm job); ``rounds``: the
+            trials of each round when the search was extended (``search.extend``), e.g. [6, 4].
     """
 
     name: str
@@ -82,12 +86,29 @@ class SearchPaths:
     def optuna_url(self) -> str:
         return f"sqlite:///{self.folder / 'optuna.db'}"
 
-    @property
-    def tune_dir(self) -> Path:
-        return self.folder / TUNE_NAME
-
     def exists(self) -> bool:
         return self.record.is_file()
+
+
+def rounds(record: SearchRecord) -> list[int]:
+    """The trials of each round of the search: ``[trials]`` until it is extended."""
+    return [int(n) for n in record.extra.get("rounds", [record.trials])]
+
+
+def round_index(record: SearchRecord) -> int:
+    """The current (last) round, 0 for the search as started."""
+    return len(rounds(record)) - 1
+
+
+def tune_name(record: SearchRecord) -> str:
+    """The Tune experiment folder of the current round: ``tune``, then ``tune-2``, ..."""
+    k = round_index(record)
+    return TUNE_NAME if k == 0 else f"{TUNE_NAME}-{k + 1}"
+
+
+def tune_dir(paths: SearchPaths, record: SearchRecord) -> Path:
+    """The Tune experiment of the current round (what ``Tuner.restore`` reads)."""
+    return paths.folder / tune_name(record)
 
 
 def check_name(name: str) -> str:

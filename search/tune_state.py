@@ -34,7 +34,13 @@ STATE_GLOB = "experiment_state-*.json"
 # driver session; all but the first are cloudpickles, whatever the suffix
 STATE_PATTERNS = (STATE_GLOB, "search_gen_state-*.json", "searcher-state-*.pkl",
                   "callback-states-*.pkl")
-LAST_GOOD = "tune-last-good.tar"  # in the search folder, beside the Tune folder
+LAST_GOOD_SUFFIX = "-last-good.tar"  # tune-last-good.tar beside the Tune folder
+
+
+def last_good(tune_dir: Path) -> Path:
+    """The snapshot of a Tune folder's last whole state set: ``<tune_dir>-last-good.tar``
+    beside it (``tune-last-good.tar``; ``tune-2-last-good.tar`` for an extension round)."""
+    return Path(tune_dir).parent / f"{Path(tune_dir).name}{LAST_GOOD_SUFFIX}"
 _SESSION = re.compile(r"\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d")
 
 
@@ -185,5 +191,5 @@ class StateSnapshot(Callback):
         except FileNotFoundError:  # a file replaced meanwhile: the next step takes it
             return
         if stamp and stamp != self._seen:
-            write_snapshot(files, Path(storage.experiment_fs_path).parent / LAST_GOOD)
+            write_snapshot(files, last_good(Path(storage.experiment_fs_path)))
             self._seen = stamp

@@ -1,4 +1,5 @@
-"""The hyperparameter search: ``start`` a search, ``resume`` it after a crash, ``status``, ``best``;
+"""The hyperparameter search: ``start`` a search, ``resume`` it after a crash, ``extend`` a finished
+one with more trials, ``status``, ``best``;
 ``assess`` runs a whole search inside each fold of a nested cross-validation; ``compare`` pairs
 assessments made on the same outer folds.
 
@@ -46,6 +47,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     _common(resume)
     resume.add_argument("--slurm", metavar="CLUSTER_YAML", help="submit the search again to SLURM")
     resume.add_argument("--dry-run", action="store_true", help="with --slurm: do not submit")
+    extend = sub.add_parser("extend", help="more trials for a finished search (same Optuna "
+                            "study and MLflow experiment; `resume` continues it after a kill)")
+    extend.add_argument("name")
+    extend.add_argument("--trials", type=int, required=True, help="how many more trials")
+    _common(extend)
+    extend.add_argument("--slurm", metavar="CLUSTER_YAML",
+                        help="run the new trials in a SLURM job (see cluster.yaml)")
+    extend.add_argument("--dry-run", action="store_true", help="with --slurm: do not submit")
     assess = sub.add_parser("assess", help="nested cross-validation of a whole search over every "
                             "labelled composite: the figure of record (runs again = resumes)")
     assess.add_argument("name", help="name of the assessment (its folder under --root)")
@@ -96,6 +105,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         p.add_argument("name")
         p.add_argument("--root", help="searches folder (default $MAGVOX_SEARCHES or ./searches)")
         p.add_argument("--json", action="store_true", help="machine-readable output")
+        if action == "best":
+            p.add_argument("--retrain", action="store_true",
+                           help="where no test report of the best trial is stored (an "
+                                "unfinished search): train it and score it on the test split")
 
 
 def _common(p: argparse.ArgumentParser) -> None:

@@ -93,8 +93,10 @@ def magvox(*args: str, cwd: Path, timeout: float = 240, check: bool = True,
     return done
 
 
-def completed_trials(root: Path, name: str) -> dict[str, int]:
-    """trial id -> number of val_loss points, for the search's completed trial runs in MLflow."""
+def completed_trials(root: Path, name: str,
+                     statuses: tuple[str, ...] = ("completed",)) -> dict[str, int]:
+    """trial id -> number of val_loss points, for the search's trial runs in MLflow whose status
+    is one of ``statuses`` (completed; ``("completed", "pruned")``: every trial that ended)."""
     import sqlite3
 
     db = root / "mlflow.db"
@@ -107,7 +109,8 @@ def completed_trials(root: Path, name: str) -> dict[str, int]:
                 " AND m.key = 'val_loss') FROM tags t JOIN tags s ON s.run_uuid = t.run_uuid"
                 " JOIN runs r ON r.run_uuid = t.run_uuid JOIN experiments e"
                 " ON e.experiment_id = r.experiment_id WHERE t.key = 'magvox.trial_id'"
-                " AND s.key = 'magvox.status' AND s.value = 'completed' AND e.name = ?", (name,)
+                " AND s.key = 'magvox.status' AND s.value IN"
+                f" ({', '.join('?' * len(statuses))}) AND e.name = ?", (*statuses, name)
             ).fetchall()
     except sqlite3.OperationalError:  # store still being created by the driver
         return {}

@@ -118,6 +118,26 @@ def test_a_finished_search_is_not_submitted_again(tmp_path: Path) -> None:
         resubmit("done", str(REPO / "cluster.yaml"), str(tmp_path), dry_run=True)
 
 
+def test_extend_through_slurm_changes_nothing_until_slurm_takes_the_job(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``magvox search extend NAME --trials N --slurm``: a dry run writes the batch script (it
+    resumes the search) and leaves the finished record as it was; where Slurm cannot be asked
+    the extension is refused before the record gets its new round."""
+    from search.slurm import resubmit
+
+    record = tmp_path / "done" / "search.json"
+    record.parent.mkdir()
+    record.write_text('{"status": "finished"}')
+    script, job = resubmit("done", str(REPO / "cluster.yaml"), str(tmp_path), dry_run=True,
+                           extend=4)
+    assert job is None and "magvox search resume done" in script.read_text()
+    assert record.read_text() == '{"status": "finished"}'
+    monkeypatch.setenv("PATH", str(tmp_path))  # no sinfo, no sbatch
+    with pytest.raises(ClusterError, match="cannot ask Slurm: sinfo not found"):
+        resubmit("done", str(REPO / "cluster.yaml"), str(tmp_path), extend=4)
+    assert record.read_text() == '{"status": "finished"}'
+
+
 def test_the_head_announces_its_address_on_the_interface_asked_for() -> None:
     import subprocess
 

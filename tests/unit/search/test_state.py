@@ -35,7 +35,8 @@ def test_ui_command_opens_the_search_experiment_on_its_store(tmp_path: Path) -> 
                                     experiment_id="7"))
     cmd, url = ui_command("s1", str(tmp_path), None, "127.0.0.1", 5055)
     assert cmd[cmd.index("--backend-store-uri") + 1] == "sqlite:///a.db"
-    assert url == "http://127.0.0.1:5055/#/experiments/7/runs"
+    assert url == ("http://127.0.0.1:5055/#/experiments/7/runs?workflowType=machine_learning"
+                   "&viewStateShareKey=magvox-trials")
     cmd, url = ui_command(None, str(tmp_path), None, "127.0.0.1", 5055)
     assert cmd[cmd.index("--backend-store-uri") + 1] == f"sqlite:///{tmp_path / 'mlflow.db'}"
 
