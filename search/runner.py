@@ -99,6 +99,24 @@ def build_searcher(record: SearchRecord, paths: SearchPaths, grid: tuple[int, in
     return searcher
 
 
+def check_resources(record: SearchRecord) -> None:
+    """Refuse a search whose trials ask for more CPUs or GPUs than the connected Ray cluster
+    has (Tune would wait for them for ever), naming the setting."""
+    import ray
+
+    s = space_from_dict(record.space).settings
+    have = ray.cluster_resources()
+    hints = {"cpu": "at most the cluster's", "gpu": "0 trains on CPUs"}
+    for key, asked in (("cpu", s.cpus_per_trial), ("gpu", s.gpus_per_trial)):
+        total = float(have.get(key.upper(), 0.0))
+        if asked > total:
+            raise ValueError(
+                f"search {record.name}: settings.{key}s_per_trial is {asked:g} and the Ray "
+                f"cluster has {total:g} {key.upper()}s: no trial could start (--set "
+                f"settings.{key}s_per_trial: {hints[key]}; or run it on a cluster that has "
+                "them: cluster.yaml)")
+
+
 def build_trainable(space: Space, dataset: Any) -> Any:
     """The trainable with the space and the dataset handle bound once (``ray.put`` by Ray) and
     the per-trial resources."""

@@ -112,12 +112,13 @@ def start(opts: StartOptions) -> SearchRecord:
         raise FileExistsError(f"search {record.name!r} exists in {paths.folder}: "
                               f"`magvox search resume {record.name}` or pick another --name")
     dataset = load_shared(record.dataset, configurations_of(record.space))
+    connect(record.address)
+    runner.check_resources(record)  # before anything is written
     open_tracking(record, root)
     record.extra.update(job_env())  # the Slurm job running this driver, if any
     if opts.final_seeds > 1:
         record.extra["final_seeds"] = opts.final_seeds
     save_record(paths, record)
-    connect(record.address)
     tuner = runner.new_tuner(record, paths, dataset, dataset.train_grid)
     return _fit(tuner, record, paths, dataset.train_grid)
 
@@ -131,6 +132,7 @@ def resume(name: str, root: str | None = None, address: str | None = None) -> Se
     dataset = load_shared(record.dataset, configurations_of(record.space))
     grid = dataset.train_grid
     connect(address)
+    runner.check_resources(record)
     if runner.can_restore(paths, record):
         tuner = runner.restore_tuner(record, paths, dataset)
     else:  # killed before Tune wrote any state: nothing ran, start the Tuner afresh

@@ -34,7 +34,7 @@ Categorical choices that are lists (tilings) are offered to Optuna as strings ``
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -144,7 +144,8 @@ def load_space(name_or_path: str | Path | None = None,
     """Read and check a space file (see the module docstring for its format).
 
     ``overrides`` (``magvox search start --set``) are fixed for every trial: they replace the
-    file's fixed value or sampled parameter of the same name.
+    file's fixed value or sampled parameter of the same name; a key ``settings.<field>``
+    (``--set settings.gpus_per_trial=0``) replaces that field of the file's ``settings``.
     """
     path = resolve_space_path(name_or_path)
     try:
@@ -156,7 +157,15 @@ def load_space(name_or_path: str | Path | None = None,
                          f"{getattr(exc, 'problem', None) or exc}") from exc
     if not isinstance(raw, dict):
         raise SpaceError(f"{path}: a space is a mapping with settings, fixed and params")
-    return space_from_dict(resolve_targets(raw, overrides or {}, str(path)), source=str(path))
+    overrides = dict(overrides or {})
+    settings = {k.removeprefix(SETTINGS_PREFIX): overrides.pop(k) for k in list(overrides)
+                if k.startswith(SETTINGS_PREFIX)}
+    if settings:
+        raw = {**raw, "settings": {**(raw.get("settings") or {}), **settings}}
+    return space_from_dict(resolve_targets(raw, overrides, str(path)), source=str(path))
+
+
+SETTINGS_PREFIX = "settings."  # --set settings.gpus_per_trial=0: a search setting, not a field
 
 
 def resolve_targets(raw: dict[str, Any], overrides: dict[str, Any], source: str
@@ -195,10 +204,12 @@ def space_from_dict(raw: dict[str, Any], source: str = "<dict>") -> Space:
     unknown = set(raw) - {"settings", "fixed", "params", "enqueue", "description"}
     if unknown:
         raise SpaceError(f"{source}: unknown top-level keys {sorted(unknown)}")
-    try:
-        settings = SearchSettings(**(raw.get("settings") or {}))
-    except TypeError as exc:
-        raise SpaceError(f"{source}: settings: {exc}") from exc
+    given = dict(raw.get("settings") or {})
+    known = {f.name for f in fields(SearchSettings)}
+    if set(given) - known:
+        raise SpaceError(f"{source}: settings: unknown {sorted(set(given) - known)} (known: "
+                         f"{', '.join(sorted(known))})")
+    settings = SearchSettings(**given)
     fixed = dict(raw.get("fixed") or {})
     settings = _resolve_metric(source, settings, fixed)
     params = tuple(_parse_param(source, n, d) for n, d in (raw.get("params") or {}).items())

@@ -13,6 +13,12 @@ CASES = [
     (["search", "start", "--set", "lr"], "--set 'lr': expected KEY=VALUE"),
     (["search", "resume", "nosuch"], "no search 'nosuch'"),
     (["search", "best", "nosuch"], "no search 'nosuch'"),
+    (["search", "extend", "nosuch", "--trials", "2"], "no search 'nosuch'"),
+    (["search", "start", "--set", "settings.gpu_per_trial=0"],
+     "settings: unknown ['gpu_per_trial'] (known: checkpoint_every_s, cpus_per_trial,"),
+    (["search", "start", "--space", "table2", "--dataset", "tiny.zarr", "--name", "t2"],
+     "search t2: settings.gpus_per_trial is 0.25 and the Ray cluster has 0 GPUs: no trial "
+     "could start (--set settings.gpus_per_trial: 0 trains on CPUs;"),
     (["search", "start", "--dataset", "missing.zarr"], "missing.zarr does not exist"),
     (["train", "--set", "input_norm=zscore", "--dataset", "tiny.zarr"],
      "input_norm: 'zscore' is not one of none, p99, mean"),
@@ -47,6 +53,7 @@ def test_bad_input_is_one_line(workdir, args, message):
     assert "Traceback" not in done.stderr
     lines = [line for line in done.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and message in lines[0], done.stderr
+    assert not (workdir / "searches").exists()  # nothing written
 
 
 def test_a_rotation_the_cells_lack_is_refused(workdir, tmp_path):
