@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import torch
 
-DEVICES = ("auto", "cpu", "cuda")
-
 
 def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
     """The torch.device for ``device`` (``auto``/None, ``cpu``, ``cuda`` or ``cuda:N``).

@@ -166,13 +166,3 @@ class MagNet(nn.Module):
 def num_parameters(model: nn.Module) -> int:
     """Trainable parameter count."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
-
-
-@torch.no_grad()
-def output_shape(model: MagNet, batch: int = 1) -> tuple[int, ...]:
-    """Shape of ``model``'s output for a zero batch (for checks)."""
-    from models.composition import WIDTH
-
-    encoding = torch.zeros(batch, WIDTH) if model.reads_composition else None
-    return tuple(model(torch.zeros(batch, model.cfg.in_channels, *model.grid),
-                       composition=encoding).shape)

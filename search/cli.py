@@ -24,6 +24,18 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+def _command_module(name: str, module: str):
+    """``search.commands.<module>``; a command in the table without its module is an install or
+    packaging error, raised (never a command silently missing from ``magvox --help``)."""
+    try:
+        return importlib.import_module(f"search.commands.{module}")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"search.commands.{module}":
+            raise  # the module exists; something it imports is missing: that error as it is
+        raise ImportError(f"magvox {name}: its command module search.commands.{module} is "
+                          "missing (a broken install? reinstall magvox)", name=exc.name) from exc
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="magvox",
@@ -31,12 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module, help_) in COMMANDS.items():
-        try:
-            mod = importlib.import_module(f"search.commands.{module}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"search.commands.{module}":
-                raise
-            continue  # command not built yet
+        mod = _command_module(name, module)
         p = sub.add_parser(name, help=help_, description=(mod.__doc__ or help_).strip())
         mod.add_arguments(p)
         p.set_defaults(_run=mod.run)
