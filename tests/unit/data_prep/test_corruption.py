@@ -1,7 +1,8 @@
 """Damaged copies of real files (built in tmp_path) raise MagvoxInputError naming file and problem.
 
 pymatgen alone pads or accepts some of these (a deleted line lets a block eat the next one, NaN
-passes, extra values become a MAGMOM line); the reader must not.
+passes, extra values become a MAGMOM line); the reader must not, with pymatgen's C number parser
+and with the numpy twin that replaces it when it is missing (data_prep.vasp_blocks).
 """
 
 from __future__ import annotations
@@ -11,11 +12,20 @@ import re
 
 import pytest
 
+from data_prep import vasp_blocks
 from data_prep.errors import MagvoxInputError
 from data_prep.volumetric import read_volumetric
 
 FE = "Fe_bcc_prim_spin.CHGCAR"  # 2 blocks, MAGMOM '2.0' between, augmentation sections
 NIO = "NiO_SOC_AFM_grid28.CHGCAR.gz"  # 4 blocks, nothing between them
+
+
+@pytest.fixture(autouse=True, params=["default", "numpy"])
+def number_parser(request, monkeypatch):
+    """Every damage below is found by the parser in use and by the numpy twin."""
+    if request.param == "numpy":
+        monkeypatch.setattr(vasp_blocks, "_parse_n_doubles", vasp_blocks.parse_doubles_numpy)
+    return request.param
 
 
 def _fe_lines(real) -> list[str]:
