@@ -1,4 +1,5 @@
-"""Every real file in ../shared/data/real reads with the README's electrons and moments."""
+"""Every real file in ../shared/data/real reads with the README's electrons and moments, and
+says None for what a file does not hold."""
 
 from __future__ import annotations
 
@@ -8,47 +9,90 @@ import pytest
 from data_prep.chgcar import write_chgcar
 from data_prep.volumetric import read_volumetric
 
-# file, format, grid, spin kind, electrons, moment, abs_moment (README values; None = not given)
+# file, format, grid, spin kind, formula, electrons, moment, abs_moment: each figure the README's
+# (asserted at its printed precision), MEASURED[...] where the file holds the quantity but the
+# README gives no figure, or None where the file holds no such quantity (no spin block; a
+# potential or ELF is no density, so it integrates to nothing) and the reader must say None.
+# MEASURED: sum of the block / Ngrid, as the README computes its figures, taken with this reader
+# when the row was written: a regression figure (a reader that changes it fails), not a README one.
+MEASURED = {
+    "Fe_spin |m|": "2.463",
+    "Li_spin |m|": "0.0203",  # = -moment: the magnetization is nowhere positive
+    "Co |m|": "0.5694", "Co m": "0.5681",  # a truncated grid (the README: not physical)
+    "H2O valence": "14.456",  # 6.62 e in the one voxel on the O nucleus: see test below
+    "cp2k": "89.210",
+}
 CASES = [
-    ("Fe_bcc_prim_spin.CHGCAR", "CHGCAR", (28, 28, 28), "collinear", "8.000", "2.27", None),
-    ("Fe_bcc_prim_nospin.CHGCAR", "CHGCAR", (28, 28, 28), "none", "8.000", None, None),
-    ("NiO_SOC_AFM_grid28.CHGCAR.gz", "CHGCAR", (28, 28, 28), "noncollinear", "44.000", "0.00",
-     "3.56"),
-    ("Li_spin_grid48.CHGCAR.gz", "CHGCAR", (48, 48, 48), "collinear", "1.000", "-0.020", None),
-    ("Li_nospin_grid32.CHGCAR.gz", "CHGCAR", (32, 32, 32), "none", "1.000", None, None),
-    ("Fe2_bcc_cubic_nospin_fulljob/CHGCAR", "CHGCAR", (28, 28, 28), "none", "16.000", None, None),
-    ("VASP4header_8atom_orthorhombic_nospin.CHGCAR.gz", "CHGCAR", (32, 60, 90), "none", "32.000",
-     None, None),
-    ("format_fixtures/Co_monolayer_TRUNCATED_spin.CHGCAR", "CHGCAR", (4, 4, 6), "collinear",
-     "0.38", None, None),
-    ("H2O_box_nospin.AECCAR2", "AECCAR", (20, 20, 20), "none", None, None, None),
-    ("MgSi_vasp642_hashed_species.LOCPOT.gz", "LOCPOT", (2, 2, 5), "none", None, None, None),
-    ("GaN_wurtzite_hex.LOCPOT.gz", "LOCPOT", (56, 56, 96), "none", None, None, None),
-    ("C4_graphite_lefthanded_spin.ELFCAR.gz", "ELFCAR", (18, 18, 70), "collinear", None, None,
+    ("Fe_bcc_prim_spin.CHGCAR", "CHGCAR", (28, 28, 28), "collinear", "Fe1", "8.000", "2.27",
+     MEASURED["Fe_spin |m|"]),
+    ("Fe_bcc_prim_nospin.CHGCAR", "CHGCAR", (28, 28, 28), "none", "Fe1", "8.000", None, None),
+    ("NiO_SOC_AFM_grid28.CHGCAR.gz", "CHGCAR", (28, 28, 28), "noncollinear", "Ni2 O2", "44.000",
+     "0.00", "3.56"),
+    ("Li_spin_grid48.CHGCAR.gz", "CHGCAR", (48, 48, 48), "collinear", "Li1", "1.000", "-0.020",
+     MEASURED["Li_spin |m|"]),
+    ("Li_nospin_grid32.CHGCAR.gz", "CHGCAR", (32, 32, 32), "none", "Li1", "1.000", None, None),
+    ("Fe2_bcc_cubic_nospin_fulljob/CHGCAR", "CHGCAR", (28, 28, 28), "none", "Fe2", "16.000", None,
      None),
-    ("Ca2N_total_density.cube.gz", "cube", (60, 60, 60), "none", "25.000", None, None),
-    ("cp2k_total_density.cube.gz", "cube", (23, 23, 24), "none", None, None, None),
+    ("VASP4header_8atom_orthorhombic_nospin.CHGCAR.gz", "CHGCAR", (32, 60, 90), "none", None,
+     "32.000", None, None),
+    ("format_fixtures/Co_monolayer_TRUNCATED_spin.CHGCAR", "CHGCAR", (4, 4, 6), "collinear", "Co1",
+     "0.38", MEASURED["Co m"], MEASURED["Co |m|"]),
+    ("H2O_box_nospin.AECCAR2", "AECCAR", (20, 20, 20), "none", "H2 O1", MEASURED["H2O valence"],
+     None, None),
+    ("MgSi_vasp642_hashed_species.LOCPOT.gz", "LOCPOT", (2, 2, 5), "none", "Mg2 Si4", None, None,
+     None),
+    ("GaN_wurtzite_hex.LOCPOT.gz", "LOCPOT", (56, 56, 96), "none", "Ga2 N2", None, None, None),
+    ("C4_graphite_lefthanded_spin.ELFCAR.gz", "ELFCAR", (18, 18, 70), "collinear", "C4", None,
+     None, None),
+    ("Ca2N_total_density.cube.gz", "cube", (60, 60, 60), "none", "Ca2 N1", "25.000", None, None),
+    ("cp2k_total_density.cube.gz", "cube", (23, 23, 24), "none", "Cr4 O5", MEASURED["cp2k"], None,
+     None),
 ]
 
 
-def _matches(value: float | None, readme: str | None) -> bool:
-    """Equal to the README's number at its printed precision (and to 1e-3 relative if finer)."""
-    if readme is None:
-        return True
-    digits = len(readme.split(".")[1]) if "." in readme else 0
-    tolerance = max(0.5 * 10.0**-digits, 1e-3 * abs(float(readme)))
-    return value is not None and abs(value - float(readme)) <= tolerance
+def _matches(value: float | None, expected: str | None) -> bool:
+    """None expected: the reader must give None (the file holds no such quantity). A figure:
+    equal at its printed precision (and to 1e-3 relative if finer)."""
+    if expected is None:
+        return value is None
+    digits = len(expected.split(".")[1]) if "." in expected else 0
+    tolerance = max(0.5 * 10.0**-digits, 1e-3 * abs(float(expected)))
+    return value is not None and abs(value - float(expected)) <= tolerance
 
 
-@pytest.mark.parametrize(("name", "fmt", "grid", "kind", "electrons", "moment", "abs_m"), CASES)
-def test_real_file(real, name, fmt, grid, kind, electrons, moment, abs_m):
+def test_matches_fails_on_a_wrong_or_missing_figure():
+    assert _matches(8.0004, "8.000") and not _matches(8.01, "8.000")
+    assert not _matches(None, "8.000") and not _matches(0.0, None) and _matches(None, None)
+
+
+@pytest.mark.parametrize(("name", "fmt", "grid", "kind", "formula", "electrons", "moment",
+                          "abs_m"), CASES)
+def test_real_file(real, name, fmt, grid, kind, formula, electrons, moment, abs_m):
     vol = read_volumetric(real / name)
-    assert (vol.format, vol.grid, vol.spin_kind) == (fmt, grid, kind)
+    assert (vol.format, vol.grid, vol.spin_kind, vol.formula) == (fmt, grid, kind, formula)
     assert vol.total_e_per_A3.shape == grid and np.isfinite(vol.total_e_per_A3).all()
+    assert (vol.magnetization_uB_per_A3 is None) == (kind == "none")
     assert _matches(vol.electrons(), electrons), vol.electrons()
     assert _matches(vol.moment(), moment), vol.moment()
     assert _matches(vol.abs_moment(), abs_m), vol.abs_moment()
     assert len(vol.sha256) == 64 and vol.volume_A3 > 0
+
+
+def test_aeccar2_holds_the_8_valence_electrons_of_h2o_but_the_voxel_on_o(real):
+    """The all-electron valence density peaks on the O nucleus, which sits on grid point
+    (0, 0, 0) of the 0.5 A grid: that voxel alone counts 6.6 e; the rest integrate to the 8
+    valence electrons of H2O less the part near the nucleus (7.83). The core density (AECCAR0)
+    lies all in that voxel."""
+    vol = read_volumetric(real / "H2O_box_nospin.AECCAR2")
+    rho, dv = vol.total_e_per_A3, vol.volume_A3 / vol.total_e_per_A3.size
+    assert vol.volume_A3 == pytest.approx(1000.0) and vol.structure[2].species_string == "O"
+    assert np.allclose(vol.structure[2].frac_coords, 0.0)
+    assert np.unravel_index(rho.argmax(), rho.shape) == (0, 0, 0)
+    assert (rho.sum() - rho[0, 0, 0]) * dv == pytest.approx(8.0, abs=0.2)
+    core = read_volumetric(real / "H2O_box_nospin.AECCAR0").total_e_per_A3  # O 1s
+    assert 1.5e6 < core.max() * vol.volume_A3 < 2.5e6  # the README's "core spike of 2e6" (rho V)
+    assert np.unravel_index(core.argmax(), core.shape) == (0, 0, 0)
+    assert (core.sum() - core[0, 0, 0]) * dv < 0.01  # nothing of the core off the nucleus
 
 
 def test_electrons_to_1e3_relative(real):
