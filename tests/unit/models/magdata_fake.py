@@ -2,8 +2,13 @@
 
 (docs/CONTRACTS.md). Fast to build; written to a real Zarr store by write_zarr_dataset.
 
-FM composites get a positive moment blob, AFM ones a +/- pair on the two A sublattices, so a CNN
-can learn the label from the density. Composite names follow the A2B2X6 prototype.
+The densities follow the store's convention (uB/A^3; the cell's moment is sum * V_cell / N_grid):
+each run puts a moment on the two A sites, one voxel each, over zero-mean noise. The FM run of
+a composite holds Cr (A1) +3 uB and A2 +(M - 3) uB, so it integrates to the composite's moment
+label M: 6 uB for an FM ground state (A2 +3), 3-4 uB for an AFM one (A2 +0-1 uB, too small to
+order against Cr). The AFM-Neel run holds +3 and -3 uB and integrates to 0. A CNN can thus
+learn the label from the FM density (the size of the A2 moment). Composite names follow the
+A2B2X6 prototype.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import pandas as pd
 A2 = ("Ti", "V", "Cr", "Mn", "Fe", "Co", "Ni", "Cu")
 B = ("Ge2", "GeSi", "Si2")
 X = ("S", "Se", "Te")
+A1_UB = 3.0  # the Cr3+ moment of every run's A1 site
 
 
 class FakeDataset:
@@ -29,25 +35,31 @@ class FakeDataset:
         for i, (a2, b, x) in enumerate(combos):
             comp = f"Cr{a2}{b}{x}6" if a2 != "Cr" else f"Cr2{b}{x}6"
             fm = i % 2 == 0
+            moment = 6.0 if fm else A1_UB + rng.random()  # uB per cell, the FM run's
             a = 6.0 + 0.1 * (i % 5)  # hexagonal cells of different volume
             lattice = [a, 0.0, 0.0, -a / 2, a * 3**0.5 / 2, 0.0, 0.0, 0.0, 20.0]
+            volume = a * a * 3**0.5 / 2 * 20.0
             for conf in ("FM", "AFM-Neel"):
                 sid = f"{comp}/{conf}"
                 rows.append({"sample_id": sid, "composite": comp, "configuration": conf,
-                             "lattice_A": lattice, "volume_A3": a * a * 3**0.5 / 2 * 20.0})
-                self._spin[sid] = self._density(rng, fm if conf == "FM" else not fm)
-            labels.append({"composite": comp, "ground_state": int(fm),
-                           "moment_uB": 6.0 if fm else 3.0 + rng.random(),
+                             "lattice_A": lattice, "volume_A3": volume})
+                sites = (A1_UB, moment - A1_UB) if conf == "FM" else (A1_UB, -A1_UB)
+                self._spin[sid] = self._density(rng, sites, volume)
+            labels.append({"composite": comp, "ground_state": int(fm), "moment_uB": moment,
                            "exchange_energy_eV": (0.1 if fm else -0.1) + 0.01 * rng.random()})
         self.index = pd.DataFrame(rows)
         self.labels = pd.DataFrame(labels)
 
-    def _density(self, rng, ferro: bool) -> np.ndarray:
-        m = 0.02 * rng.standard_normal(self.grid).astype(np.float32)
+    def _density(self, rng, sites_uB: tuple[float, float], volume_A3: float) -> np.ndarray:
+        """(Nx, Ny, Nz) float32 uB/A^3: zero-mean noise plus the two A moments (uB), one voxel
+        each; it integrates (sum * V / N) to sum(sites_uB)."""
+        noise = 0.02 * rng.standard_normal(self.grid)
+        m = noise - noise.mean()
+        one_uB = m.size / volume_A3  # the density of one voxel that holds 1 uB
         nx, ny, nz = self.grid
-        m[nx // 4, ny // 4, nz // 2] += 1.0
-        m[3 * nx // 4, 3 * ny // 4, nz // 2] += 1.0 if ferro else -1.0
-        return m
+        m[nx // 4, ny // 4, nz // 2] += sites_uB[0] * one_uB
+        m[3 * nx // 4, 3 * ny // 4, nz // 2] += sites_uB[1] * one_uB
+        return m.astype(np.float32)
 
     def spin(self, sample_id: str, grid: str = "train") -> np.ndarray:
         """Magnetization density (Nx, Ny, Nz) float32, uB/A^3."""

@@ -24,6 +24,7 @@ def test_the_auxiliary_outputs_learn_the_moment_beside_the_ground_state():
     assert samples.aux.shape == (24, 1)
     np.testing.assert_allclose(samples.aux[:, 0], data.labels.set_index("composite").loc[
         samples.composites, "moment_uB"])
+    np.testing.assert_allclose(samples.integrals_uB[:, 0, 0], samples.aux[:, 0], atol=1e-5)
     model = MagNet(config.model_config(), samples.grid)
     model.load_state_dict(result.state_dict)
     model.eval()

@@ -35,6 +35,7 @@ def test_a_regression_model_predicts_moments_in_uB_as_its_first_fold_does(moment
     saved = load_saved(path)
     assert saved.grid == (8, 8, 12)
     config, samples, x = prepare(result.config, data, torch.device("cpu"))
+    np.testing.assert_allclose(samples.integrals_uB[:, 0, 0], samples.y, atol=1e-5)  # uB
     train, _ = development_splits(samples.composites, samples.y, samples.test,
                                   classification=False, seed=config.seed, folds=2)[0]
     mean, std = saved.target_scale

@@ -39,6 +39,21 @@ def test_trial_reports_metrics_baselines_and_filters(fake_dataset):
     assert result.to_dict()["config"]["kernel_sizes"] == [5]
 
 
+def test_the_fake_densities_integrate_to_their_moment_labels(fake_dataset):
+    """The stand-in data keeps the store's convention: each FM density integrates (sum V / N, as
+    models.data integrates it) to its composite's moment label, each AFM-Neel density to 0."""
+    from models.data import load_samples
+
+    fm = load_samples(fake_dataset, "moment")
+    assert len(fm.y) == 20 and fm.integrals_uB.shape == (20, 1, 2)
+    np.testing.assert_allclose(fm.integrals_uB[:, 0, 0], fm.y, atol=1e-5)
+    ferro = fake_dataset.labels.set_index("composite").loc[fm.composites, "ground_state"] == 1
+    assert np.all(np.where(ferro, fm.y == 6.0, (fm.y >= 3.0) & (fm.y < 4.0)))  # A2 +3 or +0-1
+    neel = load_samples(fake_dataset, "moment", "AFM-Neel")
+    np.testing.assert_allclose(neel.integrals_uB[:, 0, 0], 0.0, atol=1e-5)
+    assert np.all(neel.integrals_uB[:, 0, 1] > 5.9)  # two antiparallel 3 uB sites, not nothing
+
+
 def test_same_seed_same_numbers(fake_dataset):
     a, b = run_trial(BASE, fake_dataset), run_trial(BASE, fake_dataset)
     strip = [{k: v for k, v in h.items() if k != "seconds"} for h in a.history]
@@ -113,6 +128,12 @@ def test_kfold_covers_every_composite_once():
 
 def test_trains_from_a_zarr_store_written_by_data_prep(tmp_path):
     path = write_zarr_dataset(tmp_path / "ds.zarr", FakeDataset(n_composites=12))
+    from models.data import load_samples
+
+    both = load_samples(path, "moment", "FM+AFM-Neel")  # labels as data_prep computed them
+    assert len(both.y) == 12
+    np.testing.assert_allclose(both.integrals_uB[:, 0, 0], both.y, atol=1e-5)  # FM: the label
+    np.testing.assert_allclose(both.integrals_uB[:, 1, 0], 0.0, atol=1e-5)  # Neel: nothing
     result = run_trial({**BASE, "epochs": 2, "lr": 0.5, "folds": 0}, path)
     assert len(result.train_composites) + len(result.val_composites) == 12 - len(
         result.test_composites)
