@@ -1,9 +1,10 @@
-# make main: set up and run the main job on the bundled dataset.  make test: set up and run the tests.
+# make main: set up and run the main job on the bundled dataset.  make test: set up and run the tests
+# (the data audits first).  make check-data: the data audits alone.
 PY ?= python3
 export GPAW_SETUP_PATH ?= /usr/share/gpaw-setups
 
-.PHONY: setup main test lint dataset card campaign redo jcampaign jlabels settings settings-table \
-	bondcheck structures structures-one
+.PHONY: setup main test check-data lint dataset card campaign redo jcampaign jlabels settings \
+	settings-table bondcheck structures structures-one
 
 setup:
 	bash .ci/setup.sh
@@ -11,8 +12,13 @@ setup:
 main: setup
 	magvox search start
 
-test: setup lint
-	$(PY) -m pytest -q --timeout=1800
+test: setup lint check-data
+	$(PY) -m pytest -q --timeout=1800 --ignore=tests/audit
+
+# The data audits (tests/audit): the committed campaigns, stores and cards checked against each
+# other, the physics of the committed runs, every figure of each card against its store.
+check-data:
+	$(PY) -m pytest -q --timeout=1800 tests/audit
 
 lint:
 	$(PY) -m ruff check .
