@@ -1,6 +1,7 @@
-"""The committed DFT campaign (data/campaign) and the bundled dataset built from it.
+"""The committed DFT campaigns (data/campaign*) and the bundled datasets built from them.
 
-These are the real-engine physics checks at the production settings (LCAO dzp, h = 0.2 A, 4x4x1):
+Data audits (`make check-data`; the cards are checked in test_cards.py). These are the
+real-engine physics checks at the production settings (LCAO dzp, h = 0.2 A, 4x4x1):
 Cr2Ge2Te6 is a 6 uB ferromagnet below Neel AFM, every converged run's written magnetization
 integrates to GPAW's moment, and every composite of the dataset carries labels.
 """
@@ -17,10 +18,10 @@ REPO = Path(__file__).resolve().parents[2]
 CAMPAIGN = REPO / "data" / "campaign"
 
 
-def records() -> list[dict]:
-    found = [json.loads(p.read_text()) for p in sorted(CAMPAIGN.glob("*/*/magvox_run.json"))]
+def records(folder: Path = CAMPAIGN) -> list[dict]:
+    found = [json.loads(p.read_text()) for p in sorted(folder.glob("*/*/magvox_run.json"))]
     if not found:
-        pytest.fail(f"no run records under {CAMPAIGN}", pytrace=False)
+        pytest.fail(f"no run records under {folder}", pytrace=False)
     return found
 
 
@@ -42,17 +43,24 @@ def test_every_converged_run_integrates_to_its_moment_and_electron_count():
         assert n == pytest.approx(round(n), abs=1e-3)  # a whole number of valence electrons
 
 
-def test_neel_runs_keep_antiparallel_a_sites():
-    for r in records():
-        if r["status"] != "ok" or r["configuration"] != "AFM-Neel":
-            continue
+@pytest.mark.parametrize("folder", ["campaign", "campaign_se", "campaign_s"])
+def test_neel_runs_keep_antiparallel_a_sites(folder: str) -> None:
+    """Every converged Neel run of Table 1: the Cr (A1) site keeps its up moment; in Cr2B2X6
+    (A1 = A2) the two Cr carry opposite moments of one size (2.6-2.9 uB measured), which
+    cancel."""
+    neel = [r for r in records(REPO / "data" / folder)
+            if r["status"] == "ok" and r["configuration"] == "AFM-Neel"]
+    assert len(neel) >= 50
+    same = 0
+    for r in neel:
         a1, a2 = r["sites"]["A1"], r["sites"]["A2"]
-        moments = dict(zip(r["symbols"], r["site_moments_uB"], strict=False))
+        assert r["symbols"][:2] == [a1, a2], r["composite"]  # sites 0 and 1 are A1 and A2
+        m1, m2 = r["site_moments_uB"][:2]
+        assert m1 > 0.5, r["composite"]  # the Cr site keeps its up moment
         if a1 == a2:
-            on_a = [m for m, s in zip(r["site_moments_uB"], r["symbols"], strict=True) if s == a1]
-            assert np.sign(on_a[0]) != np.sign(on_a[1]) or max(map(abs, on_a)) < 0.5
-        else:
-            assert moments[a1] > 0.5  # the Cr site keeps its up moment
+            same += 1
+            assert m2 < -0.5 and abs(m1 + m2) < 0.01, (r["composite"], m1, m2)
+    assert same == 5  # the five B pairs of Cr2B2X6
 
 
 def test_bundled_dataset_has_labels_for_every_finished_composite(bundled_dataset):
@@ -68,57 +76,6 @@ def test_bundled_dataset_has_labels_for_every_finished_composite(bundled_dataset
     spin = ds.spin(row["sample_id"])
     assert spin.shape == (60, 60, 120)
     assert spin.sum() * row["volume_A3"] / spin.size == pytest.approx(6.0, abs=0.1)
-
-
-def test_the_card_describes_the_committed_dataset(bundled_dataset, tmp_path):
-    import copy
-
-    import pandas as pd
-
-    from data_prep.card import _common_parameters, load_records, render_card
-    from data_prep.dataset import open_dataset
-
-    text, _ = render_card(bundled_dataset, CAMPAIGN,  # as `make card` renders it
-                          settings=REPO / "data" / "settings" / "README.md",
-                          exchange=REPO / "data" / "exchange_j.csv",
-                          bond_check=REPO / "data" / "bond_check")
-    committed = (REPO / "data" / "README.md").read_text()
-    assert text == committed, "data/README.md is stale: run `make dataset` (or settings-table)"
-    assert "## What moves the FM/AFM order" in text  # the settings study, for the Te card
-    assert "### The bond rule against measured structures" in text
-    assert "| MnPS3 (Mn2P2S6) |" in text  # with the moments of `make bondcheck`
-    labels = open_dataset(bundled_dataset).labels
-    counts = labels["ground_state"].value_counts()
-    missing = int(labels["ground_state"].isna().sum())
-    assert (f"| `ground_state` | {counts.get(0, 0)} | {counts.get(1, 0)} | {missing} |"
-            in text)
-    table = text.split("## All composites")[1]
-    for composite in labels["composite"]:
-        assert f"| {composite} |" in table
-    # a pair whose two starts ended in one state shows that state's A1 and A2 moments
-    collapsed = labels[labels["afm_collapsed"].fillna(False).astype(bool)]
-    assert len(collapsed)
-    for r in collapsed.itertuples():
-        row = next(line for line in table.splitlines() if line.startswith(f"| {r.composite} |"))
-        fm = next(x for x in records() if x["composite"] == r.composite
-                  and x["configuration"] == "FM")
-        a1, a2 = fm["sites"]["A1"], fm["sites"]["A2"]
-        assert (f"one state ({a1} {fm['site_moments_uB'][0]:+.2f}, "
-                f"{a2} {fm['site_moments_uB'][1]:+.2f} uB)") in row
-    failed = [r for r in records() if r["status"] != "ok"]
-    section = text.split("## Failed or unconverged runs")[1].split("##")[0]
-    for r in failed:
-        assert f"{r['composite']} {r['configuration']}" in section
-    assert bool(failed) == ("None: every run converged." not in section)
-    # a re-run with other SCF settings is named with what differs
-    recs = load_records(CAMPAIGN)
-    ok = recs[recs["status"] == "ok"]
-    changed = ok.iloc[[0]].copy()
-    changed.at[changed.index[0], "parameters"] = {**copy.deepcopy(ok.iloc[0]["parameters"]),
-                                                  "maxiter": 777}
-    _, deviations = _common_parameters(pd.concat([ok, changed]))
-    assert f"{changed.iloc[0]['composite']} {changed.iloc[0]['configuration']}: maxiter = 777" \
-        in deviations
 
 
 def test_the_te_campaign_of_table_1_is_complete_and_labelled(bundled_dataset):
@@ -224,19 +181,3 @@ def test_neel_minus_fm_agrees_between_the_j_cell_and_the_table_1_cell() -> None:
             rect, hexa = _above_fm_meV(r, "AFM-Neel"), hexagonal[r["composite"]]
             assert np.sign(rect) == np.sign(hexa), (r["composite"], rect, hexa)
             assert abs(rect - hexa) < 0.05 * abs(hexa) + 1.0, (r["composite"], rect, hexa)
-
-
-@pytest.mark.parametrize("x, card, png", [("Se", "README_se.md", "fm_moments_se.png"),
-                                          ("S", "README_s.md", "fm_moments_s.png")])
-def test_the_se_and_s_cards_describe_their_stores(x: str, card: str, png: str) -> None:
-    """As `make card X=..` renders them; a campaign's NOTES.md (what else was tried for its
-    failed runs) sits under its failure list."""
-    from data_prep.card import render_card
-
-    folder, store = (REPO / "data" / name for name in FINISHED_X[x])
-    text, _ = render_card(store, folder, png, card, exchange=REPO / "data" / "exchange_j.csv")
-    assert text == (REPO / "data" / card).read_text(), f"data/{card} is stale: make card X={x}"
-    notes = folder / "NOTES.md"
-    assert notes.is_file() == (x == "S")  # the S campaign says what else was tried
-    section = text.split("## Failed or unconverged runs")[1].split("\n## ")[0]
-    assert (x == "Se") or notes.read_text().strip() in section
