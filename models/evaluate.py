@@ -82,6 +82,7 @@ class TestReport:
     predictions: dict[str, list[float]] = field(default_factory=dict)
     seed_scores: list[float] = field(default_factory=list)
     seed_predictions: list[list[float]] = field(default_factory=list)
+    folds: int = 0  # > 0: out-of-fold predictions over the development composites, no test split
 
     def beats(self, baseline: str) -> bool:
         """Whether the CNN beats ``baseline`` beyond the 95% interval of the difference (never
@@ -128,6 +129,11 @@ class TestReport:
         head = (f"test split: {len(self.test_composites)} composites{counts} never seen by the "
                 f"search ({self.target}, {self.metric}, 95% bootstrap intervals; trained on "
                 f"{self.n_dev} development composites)")
+        if self.folds:
+            head = (f"development folds: {len(self.test_composites)} composites{counts}, each "
+                    f"predicted by the networks and baselines of the {self.folds}-fold "
+                    f"cross-validation fold that left it out ({self.target}, {self.metric}, 95% "
+                    "bootstrap intervals; the test split untouched)")
         rows = [f"  {name:<12} {fmt(v)}" for name, v in self.scores.items()]
         if len(self.seed_scores) > 1:
             rows.append(f"  CNN trained with {len(self.seed_scores)} seeds: "
@@ -200,17 +206,61 @@ def score_test_split(config: TrialConfig | dict[str, Any], dataset: Any, *,
     dev, test = np.flatnonzero(~samples.test), np.flatnonzero(samples.test)
     if len(test) == 0 or len(dev) == 0:
         raise ValueError("the dataset has no held-out test composites with this target's label")
-    runs = _train_and_predict(config, samples, x, dev, test, max(1, seeds))
-    cnn = runs[0]
+    runs, preds = _split_predictions(config, samples, x, dev, test, max(1, seeds))
+    return _report(config, samples, len(dev), test, runs, preds, n_boot, seed)
+
+
+def score_development_folds(config: TrialConfig | dict[str, Any], dataset: Any, *,
+                            folds: int = 4, device: str = "cpu", n_boot: int = 2000,
+                            seed: int = 0) -> TestReport:
+    """``config`` scored by k-fold cross-validation over the development composites only (the
+    held-out test split is never read): each composite is predicted by the network trained on
+    the other folds (``config.epochs`` epochs, seed ``config.seed``) and by the baselines fitted
+    on them; the out-of-fold predictions are pooled into one report (``folds`` set, the
+    composites in fold order). Folds stratified by label and X, as a search's (``seed``)."""
+    from models.split import development_splits
+
+    where = resolve_device(device)
+    config, samples, x = prepare(config, dataset, where)
+    splits = development_splits(samples.composites, samples.y, samples.test,
+                                classification=config.task == "class", seed=seed, folds=folds)
+    order, runs, preds = [], [], {}
+    for train, val in splits:
+        fold_runs, fold_preds = _split_predictions(config, samples, x, train, val, 1)
+        order.append(val)
+        runs.append(fold_runs[0])
+        for name, p in fold_preds.items():
+            preds.setdefault(name, []).append(p)
+    scored = np.concatenate(order)
+    report = _report(config, samples, int((~samples.test).sum()), scored,
+                     [np.concatenate(runs)], {k: np.concatenate(v) for k, v in preds.items()},
+                     n_boot, seed)
+    report.folds = folds
+    return report
+
+
+def _split_predictions(config: TrialConfig, samples: Any, x: torch.Tensor, train: np.ndarray,
+                       scored: np.ndarray, seeds: int
+                       ) -> tuple[list[np.ndarray], dict[str, np.ndarray]]:
+    """Networks (one per seed) and baselines fitted on ``train``, predicting ``scored``: ->
+    (each seed's predictions, {model: predictions}; ``cnn`` the first seed's)."""
+    runs = _train_and_predict(config, samples, x, train, scored, seeds)
     y, task = samples.y, config.task
-    preds = {"cnn": cnn, "majority": majority_scores(task, y[dev], len(test)),
-             "composition": composition_scores(task, samples.composites, y, dev, test)}
+    preds = {"cnn": runs[0], "majority": majority_scores(task, y[train], len(scored)),
+             "composition": composition_scores(task, samples.composites, y, train, scored)}
     if samples.integrals_uB is not None:
-        preds["integrals"] = integrals_scores(task, samples.integrals_uB, y, dev, test)
-    scores, diffs = compare(task, y[test], preds, n_boot=n_boot, seed=seed)
-    return TestReport(config.target, task, METRIC[task], len(dev),
-                      [samples.composites[i] for i in test], scores, diffs,
-                      [float(v) for v in y[test]],
+        preds["integrals"] = integrals_scores(task, samples.integrals_uB, y, train, scored)
+    return runs, preds
+
+
+def _report(config: TrialConfig, samples: Any, n_dev: int, scored: np.ndarray,
+            runs: list[np.ndarray], preds: dict[str, np.ndarray], n_boot: int,
+            seed: int) -> TestReport:
+    y, task = samples.y, config.task
+    scores, diffs = compare(task, y[scored], preds, n_boot=n_boot, seed=seed)
+    return TestReport(config.target, task, METRIC[task], n_dev,
+                      [samples.composites[i] for i in scored], scores, diffs,
+                      [float(v) for v in y[scored]],
                       {k: [float(v) for v in p] for k, p in preds.items()},
-                      [float(score(task, y[test], p)) for p in runs],
+                      [float(score(task, y[scored], p)) for p in runs],
                       [[float(v) for v in p] for p in runs])
