@@ -14,11 +14,11 @@ geometry settles the ion in a lower spin state misrepresents the compound.
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 from data_prep.bond_rules import RULES
 from data_prep.reference_structures import MEASURED, comparison_table
+from data_prep.run_record import find_run_record
 
 #: Spin-only moment (uB) of the measured high-spin ion of each compound checked for its moment.
 HIGH_SPIN_UB = {"MnPS3": 5.0, "FePS3": 4.0, "NiPS3": 2.0}
@@ -32,10 +32,9 @@ def _composite(compound: str) -> str:
 
 def _moment_cell(folder: Path, composite: str) -> str:
     """'9.96' (uB per cell) for a converged FM run, else its status or 'not run'."""
-    path = folder / composite / "FM" / "magvox_run.json"
-    if not path.is_file():
+    rec = find_run_record(folder / composite / "FM")
+    if rec is None:
         return "not run"
-    rec = json.loads(path.read_text())
     if rec.get("status") != "ok":
         return str(rec.get("status"))
     return f"{rec['moment_uB']:.2f}"

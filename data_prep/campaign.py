@@ -8,7 +8,6 @@ beside the campaign's totals.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections.abc import Iterable
@@ -16,7 +15,8 @@ from pathlib import Path
 
 from data_prep.progress import LiveReporter, describe_totals, read_in_flight
 from data_prep.ray_local import connect
-from data_prep.runs import RUN_JSON, RunSpec, read_record, record_failure, run_one
+from data_prep.run_record import find_run_record, run_records
+from data_prep.runs import RunSpec, record_failure, run_one
 
 WORKER_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
@@ -25,7 +25,7 @@ def pending(specs: list[RunSpec], root: Path, *, retry_failed: bool = False) -> 
     """The specs without a finished record (or with a failed one, if ``retry_failed``)."""
     todo = []
     for spec in specs:
-        rec = read_record(Path(root) / spec.relpath)
+        rec = find_run_record(Path(root) / spec.relpath)
         if rec is None or (retry_failed and rec.get("status") != "ok"):
             todo.append(spec)
     return todo
@@ -36,8 +36,7 @@ def check_geometry(specs: list[RunSpec], root: Path) -> None:
 
     A record without ``geometry`` was made by rule ``covalent`` (``data_prep.bond_rules``).
     """
-    found = {json.loads(p.read_text()).get("geometry", "covalent")
-             for p in Path(root).glob(f"*/*/{RUN_JSON}")}  # fmt: skip
+    found = {rec.get("geometry", "covalent") for rec in run_records(root)}
     wanted = {s.geometry for s in specs}
     if found and found != wanted:
         raise ValueError(f"{root} holds runs of geometry rule {', '.join(sorted(found))}; these "

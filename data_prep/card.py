@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from data_prep.run_record import run_records
+
 APPROXIMATIONS = """\
 - **Geometry is not relaxed.** Every composite uses the prototype built by
   `data_prep.structures` under a bond-length rule of `data_prep.bond_rules` (named below; both
@@ -76,8 +78,7 @@ def geometry_rules(records: pd.DataFrame) -> str:
 
 def load_records(campaign: Path) -> pd.DataFrame:
     """One row per run record under ``campaign`` (composite, configuration, status, ...)."""
-    rows = [json.loads(p.read_text()) for p in sorted(campaign.glob("*/*/magvox_run.json"))]
-    return pd.DataFrame(rows)
+    return pd.DataFrame(run_records(campaign))
 
 
 def moment_histogram(moments: np.ndarray, png: Path) -> str:

@@ -9,13 +9,14 @@ the default layout is ``<composite>/<configuration>/CHGCAR``; ``--pattern`` give
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from data_prep.outputs import RUN_JSON, find_output
+from data_prep.errors import MagvoxInputError
+from data_prep.outputs import find_output
+from data_prep.run_record import RUN_JSON, read_run_record
 from data_prep.volumetric import is_volumetric_name
 
 CONFIGURATIONS = ("NM", "FM", "AFM-Neel", "AFM-zigzag", "AFM-stripy")
@@ -66,10 +67,9 @@ def _run_folder(folder: Path, pattern: str) -> Source | None:
     meta_path = folder / RUN_JSON
     if meta_path.is_file():
         try:
-            meta = json.loads(meta_path.read_text())
-        except ValueError:
+            meta = read_run_record(meta_path)
+        except MagvoxInputError:  # named in the reason when the run is read (sample._check_run)
             meta = {}
-        meta = meta if isinstance(meta, dict) else {}
         return Source("magvox", str(folder), str(chg) if chg else None,
                       meta.get("composite"), meta.get("configuration"))
     if chg is None:

@@ -28,7 +28,7 @@ import pandas as pd
 
 from data_prep.exchange import NOMINAL_SPIN, bond_sums, fit_exchange
 from data_prep.magnetic import sign_pattern
-from data_prep.runs import read_record
+from data_prep.run_record import find_run_record
 from data_prep.structures import Decoration, a_site_indices, rectangular
 
 J_CONFIGURATIONS = ("FM", "AFM-Neel", "AFM-zigzag", "AFM-stripy")
@@ -78,7 +78,7 @@ def _check_runs(records: dict[str, dict | None]) -> None:
 
 def composite_exchange(run_dir: Path, spin: float | None = None) -> dict:
     """One table row (TABLE_COLUMNS) for the composite folder ``run_dir``."""
-    records = {c: read_record(Path(run_dir) / c) for c in J_CONFIGURATIONS}
+    records = {c: find_run_record(Path(run_dir) / c) for c in J_CONFIGURATIONS}
     row: dict = {"composite": Path(run_dir).name}
     try:
         _check_runs(records)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from data_prep.bond_rules import DEFAULT_RULE
 from data_prep.magnetic import CONFIGURATIONS
+from data_prep.run_record import read_run_record
 from data_prep.runs import RunSpec
 from data_prep.structures import TABLE1_A2, TABLE1_B, TABLE1_X, Decoration, decorations
 
@@ -48,7 +48,7 @@ def specs_from_args(
 
 def specs_from_record(path: Path) -> tuple[list[RunSpec], dict[str, Any]]:
     """The spec and parameters recorded in a run's magvox_run.json."""
-    rec = json.loads(Path(path).read_text())
+    rec = read_run_record(path)
     dec = Decoration.from_dict(rec["sites"])
     spec = RunSpec(dec, rec["configuration"], rec.get("cell", "auto"),
                    rec.get("geometry", "covalent"))  # records before the rule was named: rule 1

@@ -7,7 +7,6 @@ cell; moments are uB per cell (non-collinear runs: the z component).
 
 from __future__ import annotations
 
-import json
 import re
 import warnings
 from dataclasses import dataclass, field
@@ -15,8 +14,8 @@ from pathlib import Path
 
 from data_prep.errors import MagvoxInputError
 from data_prep.fileio import COMPRESSIONS, read_bytes
+from data_prep.run_record import RUN_JSON, read_run_record
 
-RUN_JSON = "magvox_run.json"
 _TOTAL_MAG = re.compile(rb"number of electron[ \t]+\S+[ \t]+magnetization[ \t]*([^\n]*)")
 
 
@@ -51,12 +50,7 @@ def find_output(folder: Path, name: str) -> Path | None:
 
 def read_run_json(path: Path) -> RunOutputs:
     """Outputs from a magvox_run.json (schema 1, see docs/CONTRACTS.md)."""
-    try:
-        meta = json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
-        raise MagvoxInputError(path, f"unreadable run metadata: {exc}") from None
-    if not isinstance(meta, dict) or meta.get("schema") != 1:
-        raise MagvoxInputError(path, "run metadata: expected a JSON object with schema 1")
+    meta = read_run_record(path, schema=True)
     sites = meta.get("site_moments_uB")
     return RunOutputs(
         energy_eV=_float_or_none(meta.get("energy_eV")),

@@ -22,8 +22,8 @@ from data_prep.dataset import (
     sample_rows,
 )
 from data_prep.discover import DEFAULT_PATTERN, Source, discover
-from data_prep.outputs import RUN_JSON
 from data_prep.regrid import TRAIN_GRID
+from data_prep.run_record import RUN_JSON
 from data_prep.sample import PrepOptions, process_source
 
 EXIT_REJECTED = 3

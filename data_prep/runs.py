@@ -8,7 +8,6 @@ a run killed mid-way leaves only a temporary folder, which the next attempt repl
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import traceback
@@ -20,11 +19,8 @@ import numpy as np
 
 from data_prep.bond_rules import DEFAULT_RULE, RULES
 from data_prep.magnetic import RECTANGULAR, initial_moments
+from data_prep.run_record import SCHEMA, find_run_record, write_run_record
 from data_prep.structures import Decoration, a_site_indices, prototype, rectangular
-
-RUN_JSON = "magvox_run.json"
-SCHEMA = 1
-
 
 CELLS = ("auto", "hexagonal", "rectangular")
 
@@ -100,20 +96,6 @@ def positions_from(folder: str | Path, spec: RunSpec, atoms: Any) -> Any:
     return out
 
 
-def read_record(run_dir: Path) -> dict | None:
-    """The run's magvox_run.json, or None if the run has not finished."""
-    path = Path(run_dir) / RUN_JSON
-    if not path.is_file():
-        return None
-    return json.loads(path.read_text())
-
-
-def _write_json(path: Path, record: dict) -> None:
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(record, indent=1, sort_keys=True))
-    os.replace(tmp, path)
-
-
 def _publish(tmp_dir: Path, final: Path) -> None:
     """Rename the finished temporary folder into place (replacing an older failure record)."""
     if final.exists():
@@ -170,7 +152,7 @@ def record_failure(spec: RunSpec, root: Path, reason: str) -> dict:
               "configuration": spec.configuration, "cell": spec.cell_shape,
               "geometry": spec.geometry, "sites": spec.decoration.as_dict(), "status": "failed",
               "reason": reason}  # fmt: skip
-    _write_json(tmp / RUN_JSON, record)
+    write_run_record(tmp, record)
     _publish(tmp, final)
     return record
 
@@ -184,7 +166,7 @@ def run_one(spec: RunSpec, root: Path, params: dict, *, force: bool = False) -> 
     from data_prep.gpaw_engine import GpawParameters, run_gpaw
 
     final = Path(root) / spec.relpath
-    old = read_record(final)
+    old = find_run_record(final)
     if old is not None and not force:
         return {**old, "skipped": True}
     final.parent.mkdir(parents=True, exist_ok=True)
@@ -217,6 +199,6 @@ def run_one(spec: RunSpec, root: Path, params: dict, *, force: bool = False) -> 
                   "reason": f"{type(exc).__name__}: {detail}",
                   "traceback": traceback.format_exc(limit=5)}  # fmt: skip
     live.close()
-    _write_json(tmp / RUN_JSON, record)
+    write_run_record(tmp, record)
     _publish(tmp, final)
     return record

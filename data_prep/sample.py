@@ -19,6 +19,7 @@ from data_prep.errors import MagvoxInputError
 from data_prep.fileio import read_bytes, sha256_hex
 from data_prep.outputs import RunOutputs, read_run_json, read_run_outputs
 from data_prep.regrid import TRAIN_GRID, fourier_regrid
+from data_prep.run_record import RUN_JSON
 from data_prep.site_info import header_structure, structure_columns
 from data_prep.volumetric import VolumetricData, read_volumetric
 
@@ -98,7 +99,7 @@ def _outputs(src: Source) -> RunOutputs | None:
 
 def _check_run(src: Source) -> None:
     if src.kind == "magvox":
-        meta = read_run_json(Path(src.path) / "magvox_run.json")
+        meta = read_run_json(Path(src.path) / RUN_JSON)
         if meta.status != "ok":
             raise MagvoxInputError(src.path, f"run status {meta.status!r}: {meta.reason}")
     if src.volumetric is None:

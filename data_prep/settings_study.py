@@ -18,7 +18,6 @@ redone with an SCF aid (a gentler mixer, wider smearing) names it beside its run
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import pandas as pd
@@ -26,6 +25,7 @@ import pandas as pd
 from data_prep.fileio import folder_notes
 from data_prep.gpaw_engine import GpawParameters
 from data_prep.labels import ground_state_rule
+from data_prep.run_record import find_run_record
 
 SETTINGS = ("baseline", "relaxed", "pw")
 DESCRIPTION = {
@@ -38,8 +38,7 @@ DESCRIPTION = {
 def _record(folder: Path | None, composite: str, configuration: str) -> dict | None:
     if folder is None:
         return None
-    path = folder / composite / configuration / "magvox_run.json"
-    return json.loads(path.read_text()) if path.is_file() else None
+    return find_run_record(folder / composite / configuration)
 
 
 def _cell(rec: dict | None) -> str:

@@ -12,7 +12,8 @@ from data_prep.bond_rules import a_valence, ionic_radius_a, ionic_radius_x
 from data_prep.campaign import check_geometry
 from data_prep.generate import specs_from_record
 from data_prep.reference_structures import MEASURED
-from data_prep.runs import RUN_JSON, RunSpec
+from data_prep.run_record import RUN_JSON
+from data_prep.runs import RunSpec
 from data_prep.structures import Decoration, bond_lengths, lattice_constant, prototype, table1
 
 WITH_BONDS = [m for m in MEASURED if m.ax_A is not None]

@@ -13,7 +13,8 @@ from data_prep.exchange import bond_sums, fit_exchange, shell_distances
 from data_prep.exchange_labels import J_CONFIGURATIONS, composite_exchange, exchange_table
 from data_prep.labels import compute_labels
 from data_prep.magnetic import sign_pattern
-from data_prep.runs import RUN_JSON, RunSpec, build_atoms
+from data_prep.run_record import RUN_JSON
+from data_prep.runs import RunSpec, build_atoms
 from data_prep.structures import Decoration, a_site_indices, prototype, rectangular
 
 CGT = Decoration("Cr", "Cr", "Ge", "Ge", "Te")
