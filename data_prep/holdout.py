@@ -15,22 +15,17 @@ import hashlib
 import json
 import math
 import os
-import re
 import uuid
 from pathlib import Path
 
 import pandas as pd
 
+from data_prep.composite import chalcogen
+
 FILENAME = "holdout.json"
 FRACTION = 0.2  # 55 composites -> 11 test composites
 SEED = 0
 STRATA = ("X", "ground_state", "moment_class")
-
-
-def chalcogen(composite: str) -> str:
-    """The X element of an A1 A2 B1 B2 X6 composite name (the last element): ``CrVGe2Te6`` -> Te."""
-    found = re.findall(r"[A-Z][a-z]?", composite)
-    return found[-1] if found else ""
 
 
 def _rank(composite: str, seed: int) -> float:

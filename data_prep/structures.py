@@ -30,6 +30,7 @@ import numpy as np
 from ase import Atoms
 
 from data_prep.bond_rules import D_AX_REF, DEFAULT_RULE, bond_lengths_for, covalent_radius
+from data_prep.composite import SITES, composite_name, parse_composite
 
 A_REF = 6.83  # A, Cr2Ge2Te6
 C_BOX = 20.0  # A, vacuum box height
@@ -55,17 +56,21 @@ class Decoration:
 
     @property
     def name(self) -> str:
-        """Composite name, ``A1 A2 B1 B2 X6`` with equal neighbours merged (``Cr2Ge2Te6``)."""
-        a = f"{self.a1}2" if self.a1 == self.a2 else f"{self.a1}{self.a2}"
-        b = f"{self.b1}2" if self.b1 == self.b2 else f"{self.b1}{self.b2}"
-        return f"{a}{b}{self.x}6"
+        """Composite name, ``A1 A2 B1 B2 X6`` with equal neighbours merged (``Cr2Ge2Te6``;
+        ``data_prep.composite``)."""
+        return composite_name(self.as_dict())
 
     def as_dict(self) -> dict[str, str]:
-        return {"A1": self.a1, "A2": self.a2, "B1": self.b1, "B2": self.b2, "X": self.x}
+        return dict(zip(SITES, (self.a1, self.a2, self.b1, self.b2, self.x), strict=True))
 
     @classmethod
     def from_dict(cls, d: dict[str, str]) -> Decoration:
-        return cls(d["A1"], d["A2"], d["B1"], d["B2"], d["X"])
+        return cls(*(d[s] for s in SITES))
+
+    @classmethod
+    def from_name(cls, name: str) -> Decoration:
+        """The decoration a composite name says (``CrVGe2Te6``); ValueError when it cannot."""
+        return cls.from_dict(parse_composite(name))
 
 
 def table1(x: tuple[str, ...] = TABLE1_X) -> list[Decoration]:

@@ -15,28 +15,14 @@ features).
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from data_prep.composite import parse_composite
 from models.metrics import metrics
-
-SITES = ("A1", "A2", "B1", "B2", "X")
-
-
-def parse_composite(name: str) -> dict[str, str]:
-    """``CrVGe2Te6`` -> {A1: Cr, A2: V, B1: Ge, B2: Ge, X: Te} (A2B2X6 prototype, any elements)."""
-    tokens = [(el, int(n or 1)) for el, n in re.findall(r"([A-Z][a-z]?)(\d*)", name)]
-    sites: list[str] = []
-    for el, n in tokens:
-        sites += [el] * n
-    if len(sites) != 10:
-        raise ValueError(f"composite {name!r} is not of the A2B2X6 form (10 atoms)")
-    return dict(zip(SITES, [*sites[:4], sites[4]], strict=True))
 
 
 def _properties(symbol: str) -> list[float]:

@@ -21,7 +21,7 @@ import warnings
 import numpy as np
 import torch
 
-from models.baselines import SITES, parse_composite
+from data_prep.composite import SITES, parse_composite
 
 MAX_Z = 86  # one-hot over H..Rn: every element a DFT campaign of this family would place
 ROLES = ("A1", "A2", "B", "X")

@@ -109,7 +109,7 @@ def site_roles(composite: str, species: list[str]) -> list[str]:
     """Role of each atom of an A1 A2 B1 B2 X6 cell in site order: ``X`` where the species is the
     composite's X, then A1 and A2 for the first two sites of the A elements, ``A`` for further
     images, ``B`` for the B elements; ValueError naming what does not fit."""
-    from models.baselines import parse_composite
+    from data_prep.composite import parse_composite
 
     sites = parse_composite(composite)
     roles, a_seen = [], 0

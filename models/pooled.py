@@ -153,7 +153,7 @@ def pool(task: str, target: str, folds: list[dict[str, Any]], *, n_boot: int = 2
     (``models.evaluate.TestReport`` fields; ``seed_predictions`` optional) into one
     :class:`Pooled`. Every fold must carry the
     same models, a ``cnn`` among them; a composite may appear in one fold only."""
-    from data_prep.holdout import chalcogen
+    from data_prep.composite import chalcogen
 
     names = [c for f in folds for c in f["composites"]]
     if len(set(names)) != len(names):

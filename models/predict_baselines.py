@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from data_prep.composite import parse_composite
 from models.baselines import (
     composition_features,
     feature_scores,
     integral_features,
     majority_scores,
-    parse_composite,
 )
 from models.data import Samples
 

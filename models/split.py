@@ -84,7 +84,7 @@ def development_splits(
     composite is validated exactly once); folds = 0: one pair holding out ``val_fraction``.
     Stratified by label and, where the data has several, by chalcogen X.
     """
-    from data_prep.holdout import chalcogen
+    from data_prep.composite import chalcogen
 
     dev = np.flatnonzero(~np.asarray(test, dtype=bool))
     comps = [composites[i] for i in dev]

@@ -90,7 +90,7 @@ def outer_folds(composites: list[str], y: np.ndarray, k: int, *, classification:
                 seed: int) -> list[list[str]]:
     """k folds of composite names, stratified by label (and X where every stratum can fill the
     folds); a class with fewer composites than folds is refused, naming the counts."""
-    from data_prep.holdout import chalcogen
+    from data_prep.composite import chalcogen
     from models.split import split_indices
 
     if k < MIN_FOLDS:

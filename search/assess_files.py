@@ -18,7 +18,7 @@ from data_prep.fileio import write_text_atomic
 
 def table(reports: list[dict[str, Any]]) -> pd.DataFrame:
     """One row per composite of every outer fold's test report."""
-    from data_prep.holdout import chalcogen
+    from data_prep.composite import chalcogen
 
     rows = []
     for i, rep in enumerate(reports):

@@ -70,7 +70,7 @@ def _label_counts(labels: Any) -> dict[str, dict[str, int]]:
 
 def _per_x(ds: Any) -> dict[str, dict[str, Any]]:
     """Composites, samples, label counts and test composites of each chalcogen X."""
-    from data_prep.holdout import chalcogen
+    from data_prep.composite import chalcogen
 
     labels, index, test = ds.labels, ds.index, set(ds.test_composites)
     out = {}

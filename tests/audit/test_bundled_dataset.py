@@ -149,8 +149,8 @@ def test_the_dataset_list_is_table_1_whole_with_a_test_split_over_every_x() -> N
     (3 X x 11 A2 x 5 B pairs), each with a sample, and test composites of every X."""
     from collections import Counter
 
+    from data_prep.composite import chalcogen
     from data_prep.dataset import open_dataset
-    from data_prep.holdout import chalcogen
     from data_prep.structures import table1
 
     ds = open_dataset(REPO / "data" / "cgt.yaml")

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import yaml
 
+from data_prep.composite import chalcogen
 from data_prep.dataset import open_dataset
-from data_prep.holdout import chalcogen
 from models.data import labelled_composites
 from models.evaluate import compare
 from models.pooled import pool
