@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from data_prep import CLASS_TARGETS
 from data_prep.run_record import run_records
 
 APPROXIMATIONS = """\
@@ -106,7 +107,7 @@ def moment_histogram(moments: np.ndarray, png: Path) -> str:
 
 def _balance(labels: pd.DataFrame) -> str:
     out = ["| label | class 0 | class 1 | missing |", "|---|---|---|---|"]
-    for col in ("ground_state", "moment_class"):
+    for col in CLASS_TARGETS:
         s = labels[col]
         out.append(f"| `{col}` | {(s == 0).sum()} | {(s == 1).sum()} | {s.isna().sum()} |")
     return "\n".join(out)

@@ -25,7 +25,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-ORDERS = ("FM", "AFM-Neel", "AFM-zigzag", "AFM-stripy")
+from data_prep import J_CONFIGURATIONS as ORDERS
+
 CR_PER_CELL = 4  # Cr sites in the rectangular 4-A cell
 CR_PER_HEX_CELL = 2  # Cr sites in the Table 1 (hexagonal) cell
 # Sivadas et al. (2015), abstract: composite -> (ground-state order, the coupling that decides it)

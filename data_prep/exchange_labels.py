@@ -26,14 +26,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from data_prep import J_COLUMNS, J_CONFIGURATIONS
 from data_prep.exchange import NOMINAL_SPIN, bond_sums, fit_exchange
 from data_prep.magnetic import sign_pattern
 from data_prep.run_record import find_run_record
 from data_prep.structures import Decoration, a_site_indices, rectangular
 
-J_CONFIGURATIONS = ("FM", "AFM-Neel", "AFM-zigzag", "AFM-stripy")
 MIN_SITE_MOMENT_UB = 1.0  # uB: an A site below this has lost its moment
-J_COLUMNS = ["J1_meV", "J2_meV", "J3_meV"]
 TABLE_COLUMNS = ["composite", "X", "status", *J_COLUMNS, "E0_eV", "residual_meV", "spin",
                  "kpts", *[f"E_{c}_eV" for c in J_CONFIGURATIONS]]  # fmt: skip
 

@@ -20,12 +20,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from data_prep import CLASS_TARGETS
 from data_prep.composite import chalcogen
 
 FILENAME = "holdout.json"
 FRACTION = 0.2  # 55 composites -> 11 test composites
 SEED = 0
-STRATA = ("X", "ground_state", "moment_class")
+STRATA = ("X", *CLASS_TARGETS)
 
 
 def _rank(composite: str, seed: int) -> float:

@@ -21,11 +21,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from data_prep import CLASS_TARGETS, J_COLUMNS
+
 MOMENT_THRESHOLD_UB = 4.0
 LABEL_COLUMNS = ["composite", "ground_state", "moment_uB", "moment_class", "exchange_energy_eV",
                  "energy_FM_eV", "energy_AFM_eV", "afm_configuration", "afm_collapsed",
-                 "configurations", "J1_meV", "J2_meV", "J3_meV"]
-J_COLUMNS = ["J1_meV", "J2_meV", "J3_meV"]
+                 "configurations", *J_COLUMNS]
 DEGENERATE_EV = 1e-3  # eV per cell: below this, FM and AFM energies are not told apart
 SAME_MOMENT_UB = 0.1
 
@@ -99,6 +100,6 @@ def compute_labels(
             for c, g in index.groupby("composite", sort=True)]  # fmt: skip
     labels = pd.DataFrame(rows, columns=LABEL_COLUMNS)
     labels[J_COLUMNS] = labels[J_COLUMNS].astype(float)
-    for col in ("ground_state", "moment_class"):
+    for col in CLASS_TARGETS:
         labels[col] = labels[col].astype("Int64")
     return labels

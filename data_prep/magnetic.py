@@ -18,7 +18,6 @@ import numpy as np
 from ase import Atoms
 from ase.neighborlist import neighbor_list
 
-CONFIGURATIONS = ("NM", "FM", "AFM-Neel", "AFM-zigzag", "AFM-stripy")
 RECTANGULAR = ("AFM-zigzag", "AFM-stripy")
 PARALLEL_NEIGHBOURS = {"FM": 3, "AFM-Neel": 0, "AFM-zigzag": 2, "AFM-stripy": 1}
 

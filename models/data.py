@@ -16,12 +16,11 @@ import numpy as np
 import pandas as pd
 import torch
 
+from data_prep import TARGET_COLUMNS
+from data_prep.labels import MOMENT_THRESHOLD_UB
 from models.site_moments import NoSiteInformation as NoSiteInformation  # load_samples raises it
 from models.site_moments import site_moments_of
 
-LABEL_COLUMNS = {"ground_state": "ground_state", "moment_class": "moment_uB",
-                 "moment": "moment_uB", "exchange_energy": "exchange_energy_eV",
-                 "J1": "J1_meV", "J2": "J2_meV", "J3": "J3_meV"}
 INTEGRAL_NAMES = ("net_uB", "abs_uB", "A1_sphere_uB", "A2_sphere_uB")
 CLASS_MEANING = {"ground_state": "1 = FM ground state (E_FM < E_AFM), 0 = AFM",
                  "moment_class": "1 = FM moment above the threshold (uB per cell), 0 = below"}
@@ -94,7 +93,7 @@ def _label_of(labels: pd.DataFrame, target: str, threshold_uB: float
     """composite -> label, and composite -> the label column's value before any threshold (NaN
     where the campaign could not decide it)."""
     composites = _column(labels, "composite")
-    values = _column(labels, LABEL_COLUMNS[target]).astype(float)
+    values = _column(labels, TARGET_COLUMNS[target]).astype(float)
     label = values
     if target == "moment_class":  # recomputed so the threshold is a hyperparameter
         label = (values > threshold_uB).astype(float).where(values.notna())
@@ -104,7 +103,8 @@ def _label_of(labels: pd.DataFrame, target: str, threshold_uB: float
 
 def load_samples(
     dataset: Any, target: str = "ground_state", configuration: str = "FM",
-    threshold_uB: float = 4.0, site_moments: bool | None = None, require_label: bool = True,
+    threshold_uB: float = MOMENT_THRESHOLD_UB, site_moments: bool | None = None,
+    require_label: bool = True,
 ) -> Samples:
     """Read the input density (from ``configuration``) and the label of every composite.
 
@@ -213,7 +213,7 @@ def _select(ds: Any, target: str, configuration: str, threshold_uB: float,
 
 
 def label_values(dataset: Any, target: str, composites: list[str]) -> np.ndarray:
-    """(S,) float64 label column of ``target`` in its units (``LABEL_COLUMNS``: uB, eV, meV;
+    """(S,) float64 label column of ``target`` in its units (``TARGET_COLUMNS``: uB, eV, meV;
     ground_state 0/1) for each composite, NaN where the dataset has none."""
     ds = open_source(dataset)
     try:
@@ -225,7 +225,7 @@ def label_values(dataset: Any, target: str, composites: list[str]) -> np.ndarray
 
 def labelled_composites(
     dataset: Any, target: str = "ground_state", configuration: str = "FM",
-    threshold_uB: float = 4.0,
+    threshold_uB: float = MOMENT_THRESHOLD_UB,
 ) -> tuple[list[str], np.ndarray]:
     """The composites ``load_samples`` would keep (every named run and a label), and their labels
     (S,), without reading a density: what an outer split of a nested cross-validation needs."""

@@ -21,7 +21,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-from models.data import LABEL_COLUMNS, Samples, open_source
+from data_prep import TARGET_COLUMNS
+from models.data import Samples, open_source
 from models.member import unscale
 from models.saved import SavedModel
 
@@ -58,7 +59,7 @@ def grid_text(grid: tuple[int, ...]) -> str:
 
 def value_name(target: str) -> str:
     """The label column of a target, with its unit: ``moment_uB``, ``exchange_energy_eV``."""
-    return LABEL_COLUMNS[target]
+    return TARGET_COLUMNS[target]
 
 
 def check_fits(ds: Any, name: str, saved: SavedModel, grid: tuple[int, int, int]) -> None:

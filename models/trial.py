@@ -11,14 +11,15 @@ import dataclasses
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from data_prep import CLASS_TARGETS, TARGET_COLUMNS
+from data_prep.labels import MOMENT_THRESHOLD_UB
 from models.augment import AUGMENTS
 from models.config import ConfigError, ModelConfig, check_types, validate_model
 from models.data import INPUT_UNITS
 from models.normalize import INPUT_NORMS
 from models.presets import get_preset
 
-TARGETS = {"ground_state": "class", "moment_class": "class", "moment": "reg",
-           "exchange_energy": "reg", "J1": "reg", "J2": "reg", "J3": "reg"}
+TARGETS = {t: "class" if t in CLASS_TARGETS else "reg" for t in TARGET_COLUMNS}  # -> task
 OPTIMIZERS = ("sgd", "adam")
 INPUT_CHANNELS = {"split": 2, "signed": 1}  # (max(m,0), max(-m,0)) or m itself
 CLASS_WEIGHTS = ("none", "balanced")
@@ -91,7 +92,7 @@ class TrialConfig:
     preset: str = "seed-base"
     model: ModelConfig = field(default_factory=ModelConfig)
     target: str = "ground_state"
-    moment_threshold_uB: float = 4.0
+    moment_threshold_uB: float = MOMENT_THRESHOLD_UB
     input_channels: str = "split"
     input_units: str = "voxel"
     input_norm: str = "p99"

@@ -12,7 +12,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-TARGETS = ("moment_class", "ground_state", "moment", "exchange_energy")
+from data_prep import J_TARGETS, TARGET_COLUMNS
+
+TARGETS = tuple(t for t in TARGET_COLUMNS if t not in J_TARGETS)  # the couplings: a study apart
 UNITS = {"moment": "uB", "exchange_energy": "eV/cell"}
 
 

@@ -15,6 +15,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from data_prep import CLASS_TARGETS
+
 KEYS = ("format", "formula", "lattice", "grid", "spin_kind", "electrons", "moment", "abs_moment",
         "energy_eV", "moment_reported", "samples", "composites", "configurations", "grid_shapes",
         "label_counts", "test_composites", "per_x")
@@ -58,7 +60,7 @@ def _label_counts(labels: Any) -> dict[str, dict[str, int]]:
     import pandas as pd
 
     counts = {}
-    for col in ("ground_state", "moment_class"):
+    for col in CLASS_TARGETS:
         if col not in labels:
             counts[col] = {}
             continue

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import argparse
 
-from data_prep import BUNDLED_DATASET
+from data_prep import BUNDLED_DATASET, TARGET_COLUMNS
+from search.learning_bench import TARGETS as LEARNING_TARGETS
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -91,10 +92,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        help="instead: the learning table (default search per target, best CNN "
                             "on the test split against the baselines)")
     bench.add_argument("--learning-targets", nargs="+", metavar="TARGET",
-                       choices=["moment_class", "ground_state", "moment", "exchange_energy",
-                                "J1", "J2", "J3"],
-                       help="--learning: these targets only (default: moment_class ground_state "
-                            "moment exchange_energy)")
+                       choices=list(TARGET_COLUMNS),
+                       help="--learning: these targets only (default: "
+                            f"{' '.join(LEARNING_TARGETS)})")
     bench.add_argument("--slurm", metavar="CLUSTER_YAML",
                        help="measure on Slurm instead: overhead per trial, submit to first trial")
     bench.add_argument("--overhead-only", action="store_true",
