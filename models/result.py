@@ -8,8 +8,7 @@ from typing import Any
 
 import numpy as np
 
-HEADLINE = {"class": ("loss", "accuracy", "balanced_accuracy", "macro_f1", "roc_auc"),
-            "reg": ("loss", "mae", "r2")}
+from models.metrics import HEADLINE_METRIC, LOWER_IS_BETTER, TASK_METRICS
 
 
 @dataclass
@@ -76,14 +75,14 @@ class TrialResult:
 
     def beats_baselines(self, metric: str | None = None) -> bool:
         """Whether the CNN's final validation metric beats every baseline (MAE: lower is better)."""
-        metric = metric or ("balanced_accuracy" if self.task == "class" else "mae")
-        sign = -1.0 if metric in ("mae", "loss") else 1.0
+        metric = metric or HEADLINE_METRIC[self.task][0]
+        sign = -1.0 if metric in LOWER_IS_BETTER else 1.0
         cnn = sign * self.final.get(metric, math.nan)
         return all(cnn > sign * b.get(metric, math.nan) for b in self.baselines.values())
 
     def table(self) -> str:
         """Plain-text table of the final validation metrics: CNN vs baselines."""
-        names = HEADLINE[self.task]
+        names = TASK_METRICS[self.task]
         rows = {"cnn": self.final, **self.baselines}
         lines = [f"{'model':<12}" + "".join(f"{n:>19}" for n in names)]
         for label, values in rows.items():
