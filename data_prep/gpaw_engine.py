@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from data_prep.kmesh import DEFAULT_KPTS, cell_kpts
+
 DEFAULT_SETUP_PATH = "/usr/share/gpaw-setups"
 
 
@@ -65,7 +67,7 @@ class GpawParameters:
     basis: str = "dzp"
     xc: str = "PBE"
     h: float = 0.2
-    kpts: tuple[int, int, int] = (4, 4, 1)
+    kpts: tuple[int, int, int] = DEFAULT_KPTS
     smearing_eV: float = 0.05
     maxiter: int = 300
     density: str = "pseudo"
@@ -104,14 +106,6 @@ class GpawParameters:
         d = asdict(self)
         d["kpts"] = list(self.kpts)
         return d
-
-
-def _kpts_for(atoms: Any, params: GpawParameters) -> tuple[int, int, int]:
-    """k-mesh keeping the reciprocal density of ``params.kpts`` for the 10-atom cell."""
-    lengths = atoms.cell.lengths()
-    ka, _, kc = params.kpts
-    kb = max(1, round(params.kpts[1] * lengths[0] / lengths[1]))
-    return (ka, kb, kc)
 
 
 def _mixer(params: GpawParameters) -> dict[str, Any] | None:
@@ -173,7 +167,7 @@ def run_gpaw(
     start = time.perf_counter()
     mode = PW(params.ecut_eV) if params.mode == "pw" else LCAO()
     calc = GPAW(
-        mode=mode, basis=params.basis, xc=params.xc, h=params.h, kpts=_kpts_for(atoms, params),
+        mode=mode, basis=params.basis, xc=params.xc, h=params.h, kpts=cell_kpts(atoms, params.kpts),
         spinpol=spinpol, occupations=FermiDirac(params.smearing_eV), maxiter=params.maxiter,
         convergence={"energy": params.energy_tol_eV}, txt=str(workdir / "gpaw.txt"),
         **extra,
@@ -206,7 +200,7 @@ def run_gpaw(
         "scf_iterations": int(calc.get_number_of_iterations()),
         "elapsed_s": time.perf_counter() - start,
         "engine_version": f"gpaw {gpaw.__version__}",
-        "kpts": list(_kpts_for(atoms, params)),
+        "kpts": list(cell_kpts(atoms, params.kpts)),
         **relax,
         "atoms": atoms,
         "total": np.asarray(total),

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from data_prep.kmesh import DEFAULT_KPTS, cell_kpts
 from data_prep.runs import RunSpec, build_atoms
 
 # VASP-recommended PBE PAW potentials (semicore states where VASP advises them).
@@ -51,9 +52,9 @@ def incar_text(spec: RunSpec, moments: np.ndarray, overrides: dict[str, Any]) ->
 
 
 def kpoints_text(atoms: Any, kpts: tuple[int, int, int]) -> str:
-    lengths = atoms.cell.lengths()
-    kb = max(1, round(kpts[1] * lengths[0] / lengths[1]))
-    return f"Gamma-centred mesh\n0\nGamma\n{kpts[0]} {kb} {kpts[2]}\n0 0 0\n"
+    """KPOINTS of a Gamma-centred mesh, ``kpts`` given for the 10-atom cell (data_prep.kmesh)."""
+    ka, kb, kc = cell_kpts(atoms, kpts)
+    return f"Gamma-centred mesh\n0\nGamma\n{ka} {kb} {kc}\n0 0 0\n"
 
 
 def potcar_text(species: list[str], pp_path: str) -> str:
@@ -81,7 +82,7 @@ def write_vasp_run(spec: RunSpec, root: Path, params: dict[str, Any]) -> Path:
     folder = Path(root) / spec.relpath
     folder.mkdir(parents=True, exist_ok=True)
     write(folder / "POSCAR", atoms, format="vasp", direct=True, sort=False)
-    kpts = tuple(params.get("kpts", (4, 4, 1)))
+    kpts = tuple(params.get("kpts", DEFAULT_KPTS))
     incar = {k: v for k, v in params.items() if k != "kpts"}
     (folder / "INCAR").write_text(incar_text(spec, moments, incar))
     (folder / "KPOINTS").write_text(kpoints_text(atoms, kpts))  # type: ignore[arg-type]
