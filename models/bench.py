@@ -158,7 +158,8 @@ def epoch(dataset: str | None, preset: str = "seed-base", epochs: int = 2) -> di
 
 
 def machine() -> str:
-    """CPU model, cores torch uses, torch version."""
+    """The conditions of a measurement, now: cores, CPU model, the threads torch uses, torch's
+    version and the load average (the one description every bench section gives)."""
     cpu = platform.processor() or platform.machine()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -167,7 +168,8 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    return f"{cpu}, {torch.get_num_threads()} threads, torch {torch.__version__}"
+    return (f"{os.cpu_count()} cores ({cpu}), {torch.get_num_threads()} torch threads, torch "
+            f"{torch.__version__}, load average {os.getloadavg()[0]:.1f}")
 
 
 def _first_layer_rows(first: dict[str, Any]) -> list[str]:
@@ -186,11 +188,10 @@ def markdown(first: dict[str, Any], ep: dict[str, Any], est_mb: float,
              presets: list[tuple[dict[str, Any], float]]) -> str:
     """The BENCHMARKS.md section for one run."""
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    load = os.getloadavg()[0]
     wall, cpu = ep["wall_s"], ep["cpu_s"]
     lines = [
         f"### magvox bench, {when}", "",
-        f"Machine: {machine()}; load average {load:.1f} when it ran (a DFT campaign and other "
+        f"Machine: {machine()} when it ran (a DFT campaign and other "
         f"jobs share the cores, so wall times are inflated; CPU s = user+system time of the "
         f"trial process summed over its threads, an upper bound of the idle-machine wall time "
         f"with one thread and about twice it with two). Epoch data: {ep['data']}.", "",
@@ -223,7 +224,7 @@ def learner_section(learner: dict[str, Any], dataset: str | None) -> str:
     layer = bench_learner.first_layer()
     trial = bench_learner.whole_trial(learner, dataset) if dataset else None
     head = [f"### magvox bench, default learner, {when}", "",
-            f"Machine: {machine()}; load average {os.getloadavg()[0]:.1f} when it ran. "
+            f"Machine: {machine()} when it ran. "
             f"Trial: {learner.get('preset')} as the default search tries it first "
             f"({learner.get('epochs')} epochs, {learner.get('folds')} folds) on {dataset}.", ""]
     return "\n".join(head + bench_learner.markdown(layer, trial))

@@ -13,7 +13,6 @@ All searches run in this one process on one private local Ray cluster.
 from __future__ import annotations
 
 import itertools
-import os
 import statistics
 import tempfile
 import time
@@ -22,6 +21,7 @@ from typing import Any
 
 import yaml
 
+from models.bench import machine
 from search import service
 from search.space import load_space
 
@@ -164,19 +164,6 @@ def tpe_vs_random(dataset_path: str, root: Path, trials: int, seeds: list[int],
                 trials=trials, sampler=sampler, seed=seed))
             out[sampler].append(best_after(root, name))
     return out
-
-
-def machine() -> str:
-    """Cores, CPU model and load average now: the conditions of a measurement."""
-    model = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (f"{os.cpu_count()} cores ({model}), load average {os.getloadavg()[0]:.1f}")
 
 
 def overhead_table(ovs: dict[str, dict], last_column: str, key: str, unit: str = "s") -> list[str]:

@@ -18,13 +18,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from models.bench import machine
 from search import service, slurm
 from search.bench import (
     CONFIGS,
     IN_TRIAL,
     _fixed_space,
     bare_trial_s,
-    machine,
     overhead_table,
     steady_state,
     trial_times,

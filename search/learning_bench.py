@@ -5,8 +5,6 @@ of trials and the wall time (``magvox search bench --learning``)."""
 from __future__ import annotations
 
 import datetime
-import os
-import platform
 import tempfile
 import time
 from pathlib import Path
@@ -41,12 +39,12 @@ def _cell(v: list[float]) -> str:
 
 def markdown(rows: list[dict[str, Any]], dataset: str) -> str:
     """The BENCHMARKS.md section (machine, date, one row per target)."""
+    from models.bench import machine
+
     stamp = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
-    load = os.getloadavg()[0]
     lines = [
         f"## Learning: the default search's best CNN on the held-out test split ({stamp})", "",
-        f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, {platform.system()} "
-        f"(load average {load:.1f} at the end). Dataset `{dataset}`. For each target, "
+        f"Machine: {machine()} at the end. Dataset `{dataset}`. For each target, "
         "`magvox search start --set target=T` (default space: TPE, 3-fold cross-validation; "
         "its `targets` section trains regression and moment_class, read off the regressed "
         "moment, 30 epochs); the "
