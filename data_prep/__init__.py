@@ -12,9 +12,18 @@ TRAIN_GRID: tuple[int, int, int] = (60, 60, 120)
 # data/cgt.yaml lists every chalcogen computed so far as one dataset
 BUNDLED_DATASET = Path(__file__).resolve().parents[1] / "data" / "cgt_te.zarr"
 
+# the spin density read from non-collinear files: m_z by default, or m_x, m_y, |m|
+DEFAULT_MAGNETIZATION = "z"
+MAGNETIZATION_CHOICES = (DEFAULT_MAGNETIZATION, "x", "y", "norm")
+# where prep finds a run's composite and configuration in a file's path (data_prep.discover)
+DEFAULT_PATTERN = "{composite}/{configuration}/{file}"
+
 # magnetic configurations of a run (data_prep.magnetic builds their moments); NM, FM and Neel fit
 # the 10-atom cell, zigzag and stripy need the rectangular 4-A one
 CONFIGURATIONS = ("NM", "FM", "AFM-Neel", "AFM-zigzag", "AFM-stripy")
+# the cell of a run (data_prep.runs.RunSpec; the first is the default): auto = the 10-atom cell,
+# the rectangular 4-A one for zigzag and stripy
+CELLS = ("auto", "hexagonal", "rectangular")
 # the four orders whose energies fix J1, J2, J3 and E0 (data_prep.exchange_labels)
 J_CONFIGURATIONS = CONFIGURATIONS[1:]
 # the fitted couplings as targets and their label columns, meV (J > 0 ferromagnetic;

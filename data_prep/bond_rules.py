@@ -25,8 +25,6 @@ still sloshed after 160 iterations.
 
 from __future__ import annotations
 
-from ase.data import atomic_numbers, covalent_radii
-
 RULES = ("covalent", "ionic")
 DEFAULT_RULE = "ionic"
 D_AX_REF, D_BX_REF, D_BB_REF = 2.78, 2.59, 2.47  # A: Cr-Te, Ge-Te, Ge-Ge of Cr2Ge2Te6 (PBE)
@@ -47,6 +45,8 @@ X_CHARGE = 2
 
 def covalent_radius(symbol: str) -> float:
     """Cordero covalent radius (A) as tabulated by ASE; ValueError for an unknown symbol."""
+    from ase.data import atomic_numbers, covalent_radii  # ASE is the dft extra: not for --help
+
     if symbol not in atomic_numbers:
         raise ValueError(f"unknown element symbol {symbol!r}")
     return float(covalent_radii[atomic_numbers[symbol]])

@@ -9,6 +9,11 @@ from __future__ import annotations
 import re
 
 SITES = ("A1", "A2", "B1", "B2", "X")
+# Table 1 of the original work: the elements of each site, 1 x 11 x 5 x 3 = 165 composites
+TABLE1_A1 = ("Cr",)
+TABLE1_A2 = ("Ti", "V", "Cr", "Mn", "Fe", "Co", "Ni", "Cu", "Y", "Nb", "Ru")
+TABLE1_B = (("Ge", "Ge"), ("Ge", "Si"), ("Ge", "P"), ("Si", "Si"), ("P", "P"))
+TABLE1_X = ("S", "Se", "Te")
 _ELEMENT = re.compile(r"([A-Z][a-z]?)(\d*)")
 
 

@@ -14,13 +14,11 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from data_prep import CONFIGURATIONS
+from data_prep import CONFIGURATIONS, DEFAULT_PATTERN
 from data_prep.errors import MagvoxInputError
 from data_prep.outputs import find_output
 from data_prep.run_record import RUN_JSON, read_run_record
 from data_prep.volumetric import is_volumetric_name
-
-DEFAULT_PATTERN = "{composite}/{configuration}/{file}"
 
 
 @dataclass(frozen=True)

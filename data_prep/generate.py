@@ -7,9 +7,10 @@ from typing import Any
 
 from data_prep import CONFIGURATIONS
 from data_prep.bond_rules import DEFAULT_RULE
+from data_prep.composite import TABLE1_A2, TABLE1_B, TABLE1_X
 from data_prep.run_record import read_run_record
 from data_prep.runs import RunSpec
-from data_prep.structures import TABLE1_A2, TABLE1_B, TABLE1_X, Decoration, decorations
+from data_prep.structures import Decoration, decorations
 
 
 def _split_pair(text: str) -> tuple[str, str]:

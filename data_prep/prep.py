@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from data_prep import DEFAULT_MAGNETIZATION, DEFAULT_PATTERN
 from data_prep.dataset import (
     create_store,
     rebuild_tables,
@@ -21,7 +22,7 @@ from data_prep.dataset import (
     resolve_source,
     sample_rows,
 )
-from data_prep.discover import DEFAULT_PATTERN, Source, discover
+from data_prep.discover import Source, discover
 from data_prep.regrid import TRAIN_GRID
 from data_prep.run_record import RUN_JSON
 from data_prep.sample import PrepOptions, process_source
@@ -137,7 +138,7 @@ def prepare_dataset(
     out: str | Path,
     *,
     pattern: str = DEFAULT_PATTERN,
-    magnetization: str = "z",
+    magnetization: str = DEFAULT_MAGNETIZATION,
     train_grid: tuple[int, int, int] = TRAIN_GRID,
     store_total: bool = False,
     store_train: bool = True,

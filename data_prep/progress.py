@@ -25,6 +25,8 @@ from typing import Any, TextIO
 
 from data_prep.run_progress import PROGRESS_JSON
 
+HEARTBEAT_S = 60.0  # seconds between two heartbeat lines of one run in a log
+
 ERASE_LINE = "\r\x1b[K"
 
 
@@ -101,7 +103,7 @@ class LiveReporter:
     """
 
     def __init__(self, stream: TextIO | None = None, *, tty: bool | None = None,
-                 refresh_s: float = 2.0, heartbeat_s: float = 60.0,
+                 refresh_s: float = 2.0, heartbeat_s: float = HEARTBEAT_S,
                  clock: Callable[[], float] = time.monotonic) -> None:  # fmt: skip
         self.stream = stream or sys.stdout
         self.tty = self.stream.isatty() if tty is None else tty

@@ -17,12 +17,11 @@ from typing import Any
 
 import numpy as np
 
+from data_prep import CELLS
 from data_prep.bond_rules import DEFAULT_RULE, RULES
 from data_prep.magnetic import RECTANGULAR, initial_moments
 from data_prep.run_record import SCHEMA, find_run_record, write_run_record
 from data_prep.structures import Decoration, a_site_indices, prototype, rectangular
-
-CELLS = ("auto", "hexagonal", "rectangular")
 
 
 @dataclass(frozen=True)
@@ -38,7 +37,7 @@ class RunSpec:
 
     decoration: Decoration
     configuration: str
-    cell: str = "auto"
+    cell: str = CELLS[0]
     geometry: str = DEFAULT_RULE
 
     def __post_init__(self) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from data_prep import DEFAULT_MAGNETIZATION
 from data_prep.dataset import stored_source, write_sample
 from data_prep.discover import Source
 from data_prep.errors import MagvoxInputError
@@ -28,7 +29,7 @@ from data_prep.volumetric import VolumetricData, read_volumetric
 class PrepOptions:
     """magnetization: component of non-collinear data; train_grid: (60, 60, 120) by default."""
 
-    magnetization: str = "z"
+    magnetization: str = DEFAULT_MAGNETIZATION
     train_grid: tuple[int, ...] = TRAIN_GRID
     store_total: bool = False
     store_train: bool = True  # False: native grids only (compact; train grid computed on read)

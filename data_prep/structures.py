@@ -30,14 +30,19 @@ import numpy as np
 from ase import Atoms
 
 from data_prep.bond_rules import D_AX_REF, DEFAULT_RULE, bond_lengths_for, covalent_radius
-from data_prep.composite import SITES, composite_name, parse_composite
+from data_prep.composite import (
+    SITES,
+    TABLE1_A1,
+    TABLE1_A2,
+    TABLE1_B,
+    TABLE1_X,
+    composite_name,
+    parse_composite,
+)
 
 A_REF = 6.83  # A, Cr2Ge2Te6
 C_BOX = 20.0  # A, vacuum box height
 
-TABLE1_A2 = ("Ti", "V", "Cr", "Mn", "Fe", "Co", "Ni", "Cu", "Y", "Nb", "Ru")
-TABLE1_B = (("Ge", "Ge"), ("Ge", "Si"), ("Ge", "P"), ("Si", "Si"), ("P", "P"))
-TABLE1_X = ("S", "Se", "Te")
 
 
 @dataclass(frozen=True)
@@ -75,7 +80,7 @@ class Decoration:
 
 def table1(x: tuple[str, ...] = TABLE1_X) -> list[Decoration]:
     """Table 1 of the original work: A1 = Cr, 11 A2, 5 B pairs, the given X (165 for all three)."""
-    return decorations(["Cr"], list(TABLE1_A2), list(TABLE1_B), list(x))
+    return decorations(list(TABLE1_A1), list(TABLE1_A2), list(TABLE1_B), list(x))
 
 
 def decorations(

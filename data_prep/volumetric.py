@@ -16,12 +16,12 @@ from typing import Literal
 import numpy as np
 from pymatgen.core import Structure
 
+from data_prep import DEFAULT_MAGNETIZATION, MAGNETIZATION_CHOICES
 from data_prep.errors import MagvoxInputError
 from data_prep.fileio import strip_compression
 
 SpinKind = Literal["none", "collinear", "noncollinear"]
 Quantity = Literal["density", "potential", "elf"]
-MAGNETIZATION_CHOICES = ("z", "x", "y", "norm")
 
 # format name -> (module in data_prep, reader function, what the values are, file-name patterns).
 # Patterns match the base name without .gz/.bz2/.xz, case-insensitively; first match wins.
@@ -122,7 +122,7 @@ def is_volumetric_name(path: str | Path) -> bool:
 
 
 def read_volumetric(
-    path: str | Path, magnetization: str = "z", format: str | None = None
+    path: str | Path, magnetization: str = DEFAULT_MAGNETIZATION, format: str | None = None
 ) -> VolumetricData:
     """Read any supported volumetric file (format from the name unless given).
 

@@ -25,6 +25,7 @@ import pandas as pd
 import torch
 
 from data_prep import TRAIN_GRID
+from models import BENCHMARKS, CPU_THREADS
 
 HEADER = ("# magvox benchmarks\n\n"
           "## models: large-kernel convolution and seed-base epochs (`magvox bench`)\n")
@@ -237,9 +238,9 @@ def _append(out: str | Path, text: str) -> None:
         fh.write(text)
 
 
-def run_bench(dataset: str | None = None, out: str | Path = "BENCHMARKS.md",
-              threads: int = 2, presets: bool = False, learner: dict[str, Any] | None = None,
-              learner_only: bool = False) -> str:
+def run_bench(dataset: str | None = None, out: str | Path = BENCHMARKS,
+              threads: int = CPU_THREADS, presets: bool = False,
+              learner: dict[str, Any] | None = None, learner_only: bool = False) -> str:
     """Measure everything (``learner``: the default search's first configuration, measured
     first; ``learner_only``: that alone), append the section(s) to ``out``, return them."""
     torch.set_num_threads(threads)

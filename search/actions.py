@@ -12,6 +12,7 @@ import yaml
 
 from data_prep.ray_local import RayStartError
 from search import report, service
+from search.defaults import BENCH_TRIALS
 from search.space import SpaceError
 from search.state import SearchPaths, load_record, searches_root
 
@@ -200,8 +201,8 @@ def bench(args: argparse.Namespace) -> int:
 
         print(run_slurm_bench(args.slurm, str(Path(args.dataset).resolve()), Path(args.out)))
         return 0
-    print(run_bench(str(Path(args.dataset).resolve()), Path(args.out), args.trials or 8, args.seeds,
-                    args.target, overhead_only=args.overhead_only))
+    print(run_bench(str(Path(args.dataset).resolve()), Path(args.out), args.trials or BENCH_TRIALS,
+                    args.seeds, args.target, overhead_only=args.overhead_only))
     return 0
 
 

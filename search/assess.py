@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from search.defaults import ASSESS_FINAL_SEEDS, OUTER_FOLDS
 from search.state import SearchPaths, check_name, default_tracking_uri, searches_root
 
 MIN_FOLDS = 2
@@ -46,8 +47,8 @@ class AssessOptions:
     root: str | None = None
     seed: int | None = None
     overrides: dict[str, Any] | None = None
-    outer_folds: int = 5
-    final_seeds: int = 5
+    outer_folds: int = OUTER_FOLDS
+    final_seeds: int = ASSESS_FINAL_SEEDS
     address: str | None = None
 
 

@@ -23,6 +23,7 @@ import yaml
 
 from models.bench import machine
 from search import service
+from search.defaults import BENCH_SEEDS, BENCH_TARGET, BENCH_TRIALS
 from search.space import load_space
 
 SHORT = {"preset": "seed-base", "conv_filters": [2], "kernel_sizes": [5], "strides": [2],
@@ -130,7 +131,7 @@ def overhead(dataset_path: str, root: Path, fields: dict[str, Any], target: str,
             "dataset_load_s": load_s}
 
 
-def trials_per_hour(dataset_path: str, root: Path, trials: int = 8) -> dict[str, float]:
+def trials_per_hour(dataset_path: str, root: Path, trials: int = BENCH_TRIALS) -> dict[str, float]:
     """The default space, ``trials`` trials, 2 at a time: wall time and trials per hour."""
     start = time.perf_counter()
     service.start(service.StartOptions(name="bench-default", dataset=dataset_path,
@@ -207,8 +208,8 @@ def markdown(ovs: dict[str, dict], tph: dict | None, cmp: dict | None, trials: i
     return "\n".join(lines) + "\n"
 
 
-def run_bench(dataset: str, out: Path, trials: int = 8, seeds: int = 3,
-              target: str = "ground_state", overhead_only: bool = False) -> str:
+def run_bench(dataset: str, out: Path, trials: int = BENCH_TRIALS, seeds: int = BENCH_SEEDS,
+              target: str = BENCH_TARGET, overhead_only: bool = False) -> str:
     """Run all measurements in a throw-away searches root; append the section to ``out``."""
     at_start = machine()
     with tempfile.TemporaryDirectory(prefix="magvox-bench-") as tmp:

@@ -38,6 +38,7 @@ import torch
 
 from models import explain as xp
 from models.predict import Refused
+from search.defaults import EXPLAIN_STEPS
 
 ROLE_GROUPS = ("A", "B", "X", "interstitial", "vacuum")
 
@@ -271,7 +272,7 @@ def plane_picture(path: Path, m_voxel: np.ndarray, attribution: np.ndarray, role
 
 
 def explain(source: Any, dataset: str | Path | Any, composites: list[str] | None, out: Path,
-            *, steps: int = 64, device: torch.device | None = None,
+            *, steps: int = EXPLAIN_STEPS, device: torch.device | None = None,
             files: bool = True, compact: bool = False) -> ExplainResult:
     """Explain ``source``'s network (``search.predict.ModelSource``) on ``composites`` of
     ``dataset`` (default: its held-out test composites); write the files under ``out``.

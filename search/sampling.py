@@ -13,6 +13,8 @@ from typing import Any
 
 from search.space import Param, Space
 
+SAMPLERS = ("random", "tpe")  # Optuna's RandomSampler and TPESampler (make_sampler)
+
 LIST_SEP = "x"  # tiling [2, 2, 1] is offered to Optuna as the string "2x2x1"
 
 
@@ -114,4 +116,4 @@ def make_sampler(kind: str, seed: int) -> Any:
         return optuna.samplers.RandomSampler(seed=seed)
     if kind == "tpe":
         return optuna.samplers.TPESampler(seed=seed, n_startup_trials=4)
-    raise ValueError(f"sampler: expected random or tpe, got {kind!r}")
+    raise ValueError(f"sampler: expected {' or '.join(SAMPLERS)}, got {kind!r}")

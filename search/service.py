@@ -19,6 +19,7 @@ from data_prep.ray_local import connect
 from search import runner, tracking
 from search.callbacks import STATUS_KEY
 from search.data import configurations_of, load_shared
+from search.defaults import FINAL_SEEDS, WARM_K
 from search.slurm import early_stop, job_env
 from search.space import load_space
 from search.state import (
@@ -47,9 +48,9 @@ class StartOptions:
     root: str | None = None
     seed: int | None = None
     overrides: dict[str, Any] | None = None
-    final_seeds: int = 1  # networks trained for the end-of-search test report (seed spread)
+    final_seeds: int = FINAL_SEEDS  # networks trained for the end-of-search test report
     warm_start: str | None = None  # an earlier search whose best trials are tried first
-    warm_k: int = 3
+    warm_k: int = WARM_K
     explain: bool = True  # explain the best model on the test composites at the end
 
 

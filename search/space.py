@@ -125,8 +125,13 @@ class Space:
         }
 
 
+def bundled_spaces() -> list[str]:
+    """The names of the bundled spaces (``search/spaces/<name>.yaml``), sorted."""
+    return sorted(p.stem for p in SPACES_DIR.glob("*.yaml"))
+
+
 def resolve_space_path(name_or_path: str | Path | None) -> Path:
-    """A file path, or the name of a bundled space (``default``, ``table2``, ``tiny``)."""
+    """A file path, or the name of a bundled space (``bundled_spaces``)."""
     if name_or_path is None:
         name_or_path = "default"
     path = Path(name_or_path)
@@ -135,7 +140,7 @@ def resolve_space_path(name_or_path: str | Path | None) -> Path:
     bundled = SPACES_DIR / f"{name_or_path}.yaml"
     if bundled.is_file():
         return bundled
-    known = ", ".join(sorted(p.stem for p in SPACES_DIR.glob("*.yaml")))
+    known = ", ".join(bundled_spaces())
     raise SpaceError(f"{name_or_path}: no such file and no bundled space of that name ({known})")
 
 

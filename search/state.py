@@ -24,14 +24,18 @@ NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 TUNE_NAME = "tune"
 
 
+SEARCHES_ENV, SEARCHES_DIR = "MAGVOX_SEARCHES", "searches"
+MLFLOW_DB = "mlflow.db"  # the SQLite MLflow store, under the searches root
+
+
 def searches_root(root: str | Path | None = None) -> Path:
     """The folder holding all searches: ``root``, else $MAGVOX_SEARCHES, else ./searches."""
-    return Path(root or os.environ.get("MAGVOX_SEARCHES") or "searches").resolve()
+    return Path(root or os.environ.get(SEARCHES_ENV) or SEARCHES_DIR).resolve()
 
 
 def default_tracking_uri(root: Path) -> str:
     """SQLite MLflow store under the searches root."""
-    return f"sqlite:///{root / 'mlflow.db'}"
+    return f"sqlite:///{root / MLFLOW_DB}"
 
 
 @dataclass

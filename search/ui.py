@@ -34,6 +34,8 @@ from typing import Any
 
 from search.state import SearchPaths, SearchRecord, default_tracking_uri, load_record, searches_root
 
+HOST, PORT = "127.0.0.1", 5000  # where the MLflow UI listens by default (this machine only)
+
 VIEW_KEY = "magvox-trials"  # the saved runs-table view magvox keeps on each search's experiment
 VIEW_TAG = f"mlflow.sharedViewState.{VIEW_KEY}"
 
@@ -79,7 +81,7 @@ def save_trials_view(record: SearchRecord, tracking_uri: str) -> None:
 
 
 def serve(name: str | None, root: str | None = None, tracking_uri: str | None = None,
-          host: str = "127.0.0.1", port: int = 5000) -> int:
+          host: str = HOST, port: int = PORT) -> int:
     """Run the MLflow UI until interrupted; print the URL of the search's experiment first."""
     cmd, url = ui_command(name, root, tracking_uri, host, port)
     if name:

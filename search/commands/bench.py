@@ -14,6 +14,8 @@ import argparse
 from pathlib import Path
 
 from data_prep import BUNDLED_DATASET
+from models import BENCHMARKS
+from search.commands import add_compute_arguments
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -21,9 +23,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dataset", default=str(BUNDLED_DATASET),
                         help="dataset for the epoch (default: the bundled one; synthetic "
                              "densities of the same shape if absent)")
-    parser.add_argument("--out", type=Path, default=Path("BENCHMARKS.md"),
-                        help="file to append to (default BENCHMARKS.md)")
-    parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
+    parser.add_argument("--out", type=Path, default=Path(BENCHMARKS),
+                        help="file to append to (default %(default)s)")
+    add_compute_arguments(parser, device=False)
     parser.add_argument("--presets", action="store_true",
                         help="also check the memory estimate of every preset (slower)")
     parser.add_argument("--learner-only", action="store_true",

@@ -26,7 +26,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``magvox estimate``."""
     add_config_arguments(parser)
     parser.add_argument("--grid", type=int, nargs=3, default=TRAIN_GRID,
-                        metavar=("NX", "NY", "NZ"), help="untiled input grid (default 60 60 120)")
+                        metavar=("NX", "NY", "NZ"),
+                        help=f"untiled input grid (default {' '.join(map(str, TRAIN_GRID))})")
     parser.add_argument("--samples", type=int,
                         help="samples held in memory (default: the bundled dataset's samples "
                              "of the configuration's DFT configuration)")

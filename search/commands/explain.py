@@ -17,6 +17,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from search.commands import add_compute_arguments, add_root_argument
+from search.defaults import EXPLAIN_STEPS
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``magvox explain``."""
@@ -33,12 +36,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="composites to explain (default: the dataset's test composites)")
     parser.add_argument("--out", type=Path, default=Path("explain"),
                         help="folder for the files (default ./explain)")
-    parser.add_argument("--steps", type=int, default=64,
-                        help="Integrated Gradients path points (default 64)")
-    parser.add_argument("--root", help="searches folder (default $MAGVOX_SEARCHES or ./searches)")
-    parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
-    parser.add_argument("--device", default="auto",
-                        help="auto (a visible CUDA GPU, else the CPU), cpu, cuda or cuda:N")
+    parser.add_argument("--steps", type=int, default=EXPLAIN_STEPS,
+                        help="Integrated Gradients path points (default %(default)s)")
+    add_root_argument(parser)
+    add_compute_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -11,6 +11,13 @@ from __future__ import annotations
 import argparse
 import sys
 
+from data_prep import CELLS, CONFIGURATIONS
+from data_prep.bond_rules import DEFAULT_RULE, RULES
+from data_prep.composite import TABLE1_A1, TABLE1_A2, TABLE1_X
+from data_prep.progress import HEARTBEAT_S
+
+LABEL_PAIR = ("FM", "AFM-Neel")  # the two runs whose energies label a composite
+
 
 def _seconds(text: str) -> float:
     value = float(text)
@@ -22,18 +29,21 @@ def _seconds(text: str) -> float:
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", default="runs", help="campaign folder (default: runs)")
     p.add_argument("--engine", choices=("gpaw", "vasp"), default="gpaw")
-    p.add_argument("--a1", nargs="+", default=["Cr"], help="A1 elements (default Cr)")
-    p.add_argument("--a2", nargs="+", help="A2 elements (default: Table 1, Ti..Ru)")
+    p.add_argument("--a1", nargs="+", default=list(TABLE1_A1),
+                   help=f"A1 elements (default {' '.join(TABLE1_A1)})")
+    p.add_argument("--a2", nargs="+",
+                   help=f"A2 elements (default: Table 1, {TABLE1_A2[0]}..{TABLE1_A2[-1]})")
     p.add_argument("--b", nargs="+", help="B pairs such as GeGe GeSi (default: Table 1)")
-    p.add_argument("--x", nargs="+", help="X elements (default S Se Te)")
-    p.add_argument("--configs", nargs="+", default=["FM", "AFM-Neel"],
-                   help="NM FM AFM-Neel AFM-zigzag AFM-stripy (default FM AFM-Neel)")  # fmt: skip
-    p.add_argument("--cell", choices=("auto", "hexagonal", "rectangular"), default="auto",
+    p.add_argument("--x", nargs="+", help=f"X elements (default {' '.join(TABLE1_X)})")
+    p.add_argument("--configs", nargs="+", default=list(LABEL_PAIR),
+                   help=f"{' '.join(CONFIGURATIONS)} (default {' '.join(LABEL_PAIR)})")
+    p.add_argument("--cell", choices=CELLS, default=CELLS[0],
                    help="auto: 10-atom cell, the rectangular 4-A cell for zigzag/stripy; "
                    "rectangular: every configuration in the 4-A cell (one k-mesh, for J1-J3)")
-    p.add_argument("--geometry", choices=("covalent", "ionic"), default="ionic",
-                   help="bond-length rule of the prototype (data_prep.bond_rules): ionic (default; "
-                   "high-spin ionic A-X radii) or covalent (rule of the Te and Se campaigns)")
+    p.add_argument("--geometry", choices=RULES, default=DEFAULT_RULE,
+                   help="bond-length rule of the prototype (data_prep.bond_rules; default "
+                   "%(default)s): ionic (high-spin ionic A-X radii) or covalent (rule of the Te "
+                   "and Se campaigns)")
     p.add_argument(
         "--set",
         dest="params",
@@ -51,9 +61,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--address", help="existing Ray cluster (default: a local one)")
     p.add_argument("--num-cpus", type=int, help="CPUs of the local Ray cluster (default: all)")
     p.add_argument("--retry-failed", action="store_true", help="redo failed/unconverged runs")
-    p.add_argument("--heartbeat", type=_seconds, default=60.0, metavar="SECONDS",
+    p.add_argument("--heartbeat", type=_seconds, default=HEARTBEAT_S, metavar="SECONDS",
                    help="when output is not a terminal: one line per run in flight every SECONDS "
-                   "(default 60); on a terminal a status line is redrawn in place")  # fmt: skip
+                   "(default %(default)g); on a terminal a status line is redrawn in place")
     p.add_argument("--dry-run", action="store_true", help="list the runs, compute nothing")
 
 

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from data_prep import CLASS_TARGETS
+from data_prep import CLASS_TARGETS, DEFAULT_MAGNETIZATION, MAGNETIZATION_CHOICES
 
 KEYS = ("format", "formula", "lattice", "grid", "spin_kind", "electrons", "moment", "abs_moment",
         "energy_eV", "moment_reported", "samples", "composites", "configurations", "grid_shapes",
@@ -27,8 +27,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("path", help="volumetric file, run folder, DS.zarr or a YAML list of "
                                      "stores (data/cgt.yaml)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.add_argument("--magnetization", default="z", choices=("z", "x", "y", "norm"),
-                        help="spin density of non-collinear files (default m_z)")
+    parser.add_argument("--magnetization", default=DEFAULT_MAGNETIZATION,
+                        choices=MAGNETIZATION_CHOICES,
+                        help="spin density of non-collinear files (default m_%(default)s)")
 
 
 def _volumetric(path: Path, magnetization: str) -> dict[str, Any]:

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import argparse
 
+from search.commands import add_compute_arguments, add_root_argument
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``magvox predict``."""
@@ -26,12 +28,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="instead of SEARCH: a magvox model file (model.pt); no baselines")
     parser.add_argument("--dataset", required=True, metavar="DS",
                         help="Zarr dataset (magvox prep) or YAML list of stores to predict")
-    parser.add_argument("--root", help="searches folder (default $MAGVOX_SEARCHES or ./searches)")
+    add_root_argument(parser)
     parser.add_argument("--out", metavar="FILE.csv", help="also write the rows as CSV")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
-    parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
-    parser.add_argument("--device", default="auto",
-                        help="auto (a visible CUDA GPU, else the CPU), cpu, cuda or cuda:N")
+    add_compute_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -13,20 +13,22 @@ from __future__ import annotations
 import argparse
 import sys
 
-from data_prep import TRAIN_GRID
+from data_prep import DEFAULT_MAGNETIZATION, DEFAULT_PATTERN, MAGNETIZATION_CHOICES, TRAIN_GRID
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``magvox prep``."""
     parser.add_argument("sources", nargs="+", metavar="SRC", help="files or folders to search")
     parser.add_argument("--out", required=True, help="the dataset, e.g. DS.zarr (created if new)")
-    parser.add_argument("--pattern", default="{composite}/{configuration}/{file}",
+    parser.add_argument("--pattern", default=DEFAULT_PATTERN,
                         help="path layout with {composite}, {configuration}, {file} and * "
                              "(default: %(default)s)")
-    parser.add_argument("--magnetization", default="z", choices=("z", "x", "y", "norm"),
-                        help="spin density of non-collinear files (default m_z)")
+    parser.add_argument("--magnetization", default=DEFAULT_MAGNETIZATION,
+                        choices=MAGNETIZATION_CHOICES,
+                        help="spin density of non-collinear files (default m_%(default)s)")
     parser.add_argument("--train-grid", type=int, nargs=3, default=TRAIN_GRID,
-                        metavar=("NA", "NB", "NC"), help="training grid per cell (60 60 120)")
+                        metavar=("NA", "NB", "NC"),
+                        help=f"training grid per cell ({' '.join(map(str, TRAIN_GRID))})")
     parser.add_argument("--total", action="store_true", help="also store the total density")
     parser.add_argument("--native-only", action="store_true",
                         help="store native grids only; the training grid is computed on read "

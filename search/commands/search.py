@@ -13,14 +13,30 @@ from __future__ import annotations
 import argparse
 
 from data_prep import BUNDLED_DATASET, TARGET_COLUMNS
+from models import BENCHMARKS
+from search.commands import add_root_argument
+from search.defaults import (
+    ASSESS_FINAL_SEEDS,
+    BENCH_SEEDS,
+    BENCH_TARGET,
+    BENCH_TRIALS,
+    FINAL_SEEDS,
+    OUTER_FOLDS,
+    WARM_K,
+)
 from search.learning_bench import TARGETS as LEARNING_TARGETS
+from search.sampling import SAMPLERS
+from search.space import bundled_spaces
+from search.state import MLFLOW_DB, SEARCHES_DIR
+
+SPACE_NAMES = ", ".join(bundled_spaces())
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     start = sub.add_parser("start", help="start a new search")
-    start.add_argument("--space", help="space YAML file or bundled name (default, table2, tiny)")
-    start.add_argument("--sampler", choices=("random", "tpe"), help="Optuna sampler")
+    start.add_argument("--space", help=f"space YAML file or bundled name ({SPACE_NAMES})")
+    start.add_argument("--sampler", choices=SAMPLERS, help="Optuna sampler")
     start.add_argument("--trials", type=int, help="number of (feasible) trials")
     start.add_argument("--name", help="search name (default: <space>-<sampler>)")
     start.add_argument("--seed", type=int, help="sampler seed")
@@ -29,16 +45,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     start.add_argument("--set", dest="overrides", action="append", default=[],
                        metavar="KEY=VALUE", help="fix a trial field for every trial, e.g. "
                        "target=moment (overrides the space's fixed value or sampled param)")
-    start.add_argument("--final-seeds", type=int, default=1,
+    start.add_argument("--final-seeds", type=int, default=FINAL_SEEDS,
                        help="networks (seeds) the best configuration is trained with for the "
-                            "end-of-search test report (default 1; 5 gives mean +- std)")
+                            "end-of-search test report (default %(default)s; 5 gives mean +- std)")
     start.add_argument("--warm-start", metavar="SEARCH",
                        help="try the best trials of this earlier search first (under --root; a "
                             "field this space does not know is refused by name)")
-    start.add_argument("--warm-k", type=int, default=3,
-                       help="with --warm-start: how many of its best trials (default 3)")
+    start.add_argument("--warm-k", type=int, default=WARM_K,
+                       help="with --warm-start: how many of its best trials (default %(default)s)")
     _common(start)
-    start.add_argument("--tracking-uri", help="MLflow tracking URI (default: searches/mlflow.db)")
+    start.add_argument("--tracking-uri", help="MLflow tracking URI (default: "
+                       f"{SEARCHES_DIR}/{MLFLOW_DB})")
     start.add_argument("--slurm", metavar="CLUSTER_YAML",
                        help="write and submit a SLURM job running this search (see cluster.yaml)")
     start.add_argument("--dry-run", action="store_true",
@@ -59,15 +76,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     assess = sub.add_parser("assess", help="nested cross-validation of a whole search over every "
                             "labelled composite: the figure of record (runs again = resumes)")
     assess.add_argument("name", help="name of the assessment (its folder under --root)")
-    assess.add_argument("--space", help="space YAML file or bundled name (default, table2)")
-    assess.add_argument("--sampler", choices=("random", "tpe"), help="Optuna sampler")
+    assess.add_argument("--space", help=f"space YAML file or bundled name ({SPACE_NAMES})")
+    assess.add_argument("--sampler", choices=SAMPLERS, help="Optuna sampler")
     assess.add_argument("--trials", type=int, help="trials of each outer fold's search")
-    assess.add_argument("--outer-folds", type=int, default=5,
-                        help="outer folds by composite, stratified by label and X (default 5)")
+    assess.add_argument("--outer-folds", type=int, default=OUTER_FOLDS,
+                        help="outer folds by composite, stratified by label and X (default "
+                             "%(default)s)")
     assess.add_argument("--seed", type=int, help="seed of the outer folds and the sampler")
-    assess.add_argument("--final-seeds", type=int, default=5,
+    assess.add_argument("--final-seeds", type=int, default=ASSESS_FINAL_SEEDS,
                         help="networks (seeds) the selected configuration of each outer fold is "
-                             "trained with and scored by (default 5: mean +- std)")
+                             "trained with and scored by (default %(default)s: mean +- std)")
     assess.add_argument("--dataset", help="Zarr dataset or a YAML list of stores (default: the "
                         "space's, else the bundled one)")
     assess.add_argument("--set", dest="overrides", action="append", default=[],
@@ -77,17 +95,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                           "the first one's paired difference against each, overall and per X")
     comp.add_argument("names", nargs="+", metavar="NAME",
                       help="assessments (names under --root or data/assessments, or folders)")
-    comp.add_argument("--root", help="searches folder (default $MAGVOX_SEARCHES or ./searches)")
+    add_root_argument(comp)
     comp.add_argument("--out", help="also write the comparison as JSON to this file")
     bench = sub.add_parser("bench", help="measure service overhead, trials/hour, TPE vs random")
     bench.add_argument("--dataset", default=str(BUNDLED_DATASET),
                        help="dataset to search on (default: the bundled one)")
     bench.add_argument("--trials", type=int,
-                       help="trials per search (default 8; --learning: the space's)")
-    bench.add_argument("--seeds", type=int, default=3, help="seeds for TPE vs random")
-    bench.add_argument("--target", default="ground_state",
+                       help=f"trials per search (default {BENCH_TRIALS}; --learning: the space's)")
+    bench.add_argument("--seeds", type=int, default=BENCH_SEEDS,
+                       help="seeds for TPE vs random (default %(default)s)")
+    bench.add_argument("--target", default=BENCH_TARGET,
                        help="target of the TPE/random comparison (both classes must occur)")
-    bench.add_argument("--out", default="BENCHMARKS.md", help="file to append the section to")
+    bench.add_argument("--out", default=BENCHMARKS,
+                       help="file to append the section to (default %(default)s)")
     bench.add_argument("--learning", action="store_true",
                        help="instead: the learning table (default search per target, best CNN "
                             "on the test split against the baselines)")
@@ -103,7 +123,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                          ("best", "best configuration and metrics")):
         p = sub.add_parser(action, help=text)
         p.add_argument("name")
-        p.add_argument("--root", help="searches folder (default $MAGVOX_SEARCHES or ./searches)")
+        add_root_argument(p)
         p.add_argument("--json", action="store_true", help="machine-readable output")
         if action == "best":
             p.add_argument("--retrain", action="store_true",
@@ -113,7 +133,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--address", help="Ray cluster address (default: a private local cluster)")
-    p.add_argument("--root", help="searches folder (default $MAGVOX_SEARCHES or ./searches)")
+    add_root_argument(p)
 
 
 def run(args: argparse.Namespace) -> int:

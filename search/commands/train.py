@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from data_prep import BUNDLED_DATASET
+from search.commands import add_compute_arguments
 
 if TYPE_CHECKING:
     from models.trial import TrialConfig
@@ -50,9 +51,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_config_arguments(parser)
     parser.add_argument("--out", type=Path, help="folder for checkpoints, trial.json and "
                         "model.pt (the first fold's network)")
-    parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
-    parser.add_argument("--device", default="auto",
-                        help="auto (a visible CUDA GPU, else the CPU), cpu, cuda or cuda:N")
+    add_compute_arguments(parser)
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
 
 

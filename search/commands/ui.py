@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import argparse
 
+from search.commands import add_root_argument
+from search.ui import HOST, PORT
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("name", nargs="?", help="search to show (default: all)")
-    parser.add_argument("--root", help="searches folder (default $MAGVOX_SEARCHES or ./searches)")
+    add_root_argument(parser)
     parser.add_argument("--tracking-uri", help="MLflow store (default: the search's own)")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=5000)
+    parser.add_argument("--host", default=HOST, help="address to listen on (default %(default)s)")
+    parser.add_argument("--port", type=int, default=PORT, help="port (default %(default)s)")
 
 
 def run(args: argparse.Namespace) -> int:
