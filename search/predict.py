@@ -67,12 +67,11 @@ def _download(record: SearchRecord, run_id: str, artifact: str, tmp: str) -> Pat
 def search_model(name: str, root: str | None = None) -> ModelSource:
     """The best network of search ``name`` under ``root``: ``best_model/model.pt`` of its MLflow
     parent run, else (a search still running or interrupted) its best completed trial's."""
-    from data_prep.dataset import open_dataset
     from search import report, tracking
     from search.state import SearchPaths, check_name, load_record, searches_root
 
     record = load_record(SearchPaths(searches_root(root), check_name(name)))
-    grid = tuple(open_dataset(record.dataset).train_grid)
+    grid = report.train_grid(record)
     mlf = tracking.client(record.tracking_uri)
     logged = {a.path for a in mlf.list_artifacts(record.parent_run_id, report.BEST_MODEL)}
     with tempfile.TemporaryDirectory(prefix="magvox-predict-") as tmp:
@@ -94,8 +93,7 @@ def search_model(name: str, root: str | None = None) -> ModelSource:
 def run_model(name: str, run_id: str, root: str | None = None) -> ModelSource:
     """The network of one MLflow trial run of search ``name`` (its ``model.pt``); Refused
     when the run is not a trial of that search or logged no model."""
-    from data_prep.dataset import open_dataset
-    from search import tracking
+    from search import report, tracking
     from search.state import SearchPaths, check_name, load_record, searches_root
 
     record = load_record(SearchPaths(searches_root(root), check_name(name)))
@@ -108,7 +106,7 @@ def run_model(name: str, run_id: str, root: str | None = None) -> ModelSource:
         raise Refused(f"run {run_id} is not a trial of search {name}")
     if "model.pt" not in {a.path for a in mlf.list_artifacts(run_id)}:
         raise Refused(f"run {run_id} of search {name} logged no model.pt (not completed?)")
-    grid = tuple(open_dataset(record.dataset).train_grid)
+    grid = report.train_grid(record)
     with tempfile.TemporaryDirectory(prefix="magvox-predict-") as tmp:
         saved = load_saved(_download(record, run_id, "model.pt", tmp), grid)
     trial = run.data.tags.get(tracking.TRIAL_TAG, run_id)

@@ -175,7 +175,15 @@ def test_looks(dataset: str) -> dict[str, int]:
 BEST_MODEL = "best_model"
 
 
-def log_best_model(record: SearchRecord, mlf: Any, run: Any, grid: tuple[int, int, int]) -> None:
+def train_grid(record: SearchRecord) -> tuple[int, int, int]:
+    """The training grid (Nx, Ny, Nz) of the search's dataset, from its stores' metadata: what a
+    network is built on (a model file that records no grid is rebuilt on this one)."""
+    from data_prep.dataset import open_dataset
+
+    return tuple(open_dataset(record.dataset).train_grid)
+
+
+def log_best_model(record: SearchRecord, mlf: Any, run: Any) -> None:
     """Log the best trial's network on the parent run as plain files, with its metrics:
     ``best_model/model.pt`` (weights, input scale and the flat TrialConfig; read back by
     ``models.saved.load_model``, ``torch.load(weights_only=True)``: loading runs no code) and
@@ -189,7 +197,7 @@ def log_best_model(record: SearchRecord, mlf: Any, run: Any, grid: tuple[int, in
     mlf.set_tag(record.parent_run_id, "magvox.best_trial", run.data.tags.get(tracking.TRIAL_TAG))
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(mlf.download_artifacts(run.info.run_id, "model.pt", tmp))
-        _, config = load_model(path, grid)  # refuse a file that does not load safely
+        _, config = load_model(path, train_grid(record))  # refuse a file that does not load
         (Path(tmp) / "config.yaml").write_text(yaml.safe_dump(config.to_dict(), sort_keys=False))
         for name in ("model.pt", "config.yaml"):
             mlf.log_artifact(record.parent_run_id, str(Path(tmp) / name), BEST_MODEL)
@@ -201,7 +209,7 @@ EXPLAIN = "explain"
 EXPLAINED_TAG = "magvox.explained_run"  # the trial run whose network explain/ holds
 
 
-def explain_best(record: SearchRecord, mlf: Any, grid: tuple[int, int, int], run: Any,
+def explain_best(record: SearchRecord, mlf: Any, run: Any,
                  steps: int = 16) -> dict[str, float] | None:
     """Explain the best model (``best_model/model.pt`` of the parent run, trained by trial run
     ``run``) on the dataset's held-out test composites (``search.explain``) and log the tables,
@@ -223,6 +231,7 @@ def explain_best(record: SearchRecord, mlf: Any, grid: tuple[int, int, int], run
         return None
     with tempfile.TemporaryDirectory(prefix="magvox-explain-") as tmp:
         path = Path(mlf.download_artifacts(record.parent_run_id, f"{BEST_MODEL}/model.pt", tmp))
+        grid = train_grid(record)
         saved = load_saved(path, grid)
         source = ModelSource(saved, f"search {record.name}, best model", record, grid)
         out = Path(tmp) / EXPLAIN

@@ -139,9 +139,10 @@ def epochs_of(space: Space) -> int:
     return max(candidates)
 
 
-def new_tuner(record: SearchRecord, paths: SearchPaths, dataset: Any,
-              grid: tuple[int, int, int]) -> Any:
-    """A fresh Tuner for ``record``: trials, searcher, ASHA, MLflow callback, storage."""
+def new_tuner(record: SearchRecord, paths: SearchPaths, dataset: Any) -> Any:
+    """A fresh Tuner for ``record`` on the loaded ``dataset`` (``search.data.SharedDataset``):
+    trials, searcher (its feasibility check on the dataset's training grid), ASHA, MLflow
+    callback, storage."""
     from ray import tune
     from ray.tune.logger import JsonLoggerCallback
     from ray.tune.schedulers import ASHAScheduler
@@ -155,7 +156,8 @@ def new_tuner(record: SearchRecord, paths: SearchPaths, dataset: Any,
     scheduler = ASHAScheduler(time_attr="epoch", max_t=max_t,
                               grace_period=min(s.grace_epochs, max_t),
                               reduction_factor=s.reduction_factor)
-    searcher = build_searcher(record, paths, grid, dataset.samples_per_configuration())
+    searcher = build_searcher(record, paths, dataset.train_grid,
+                              dataset.samples_per_configuration())
     tune_config = tune.TuneConfig(
         metric=s.metric, mode=s.mode, num_samples=rounds(record)[-1],
         search_alg=searcher, scheduler=scheduler,

@@ -120,8 +120,8 @@ def start(opts: StartOptions) -> SearchRecord:
     if opts.final_seeds > 1:
         record.extra["final_seeds"] = opts.final_seeds
     save_record(paths, record)
-    tuner = runner.new_tuner(record, paths, dataset, dataset.train_grid)
-    return _fit(tuner, record, paths, dataset.train_grid)
+    tuner = runner.new_tuner(record, paths, dataset)
+    return _fit(tuner, record, paths)
 
 
 def resume(name: str, root: str | None = None, address: str | None = None) -> SearchRecord:
@@ -131,17 +131,16 @@ def resume(name: str, root: str | None = None, address: str | None = None) -> Se
     record = load_record(paths)
     record.address = address
     dataset = load_shared(record.dataset, configurations_of(record.space))
-    grid = dataset.train_grid
     connect(address)
     runner.check_resources(record)
     if runner.can_restore(paths, record):
         tuner = runner.restore_tuner(record, paths, dataset)
     else:  # killed before Tune wrote any state: nothing ran, start the Tuner afresh
-        tuner = runner.new_tuner(record, paths, dataset, grid)
+        tuner = runner.new_tuner(record, paths, dataset)
     record.status = "running"
     record.extra.update(job_env())
     save_record(paths, record)
-    return _fit(tuner, record, paths, grid)
+    return _fit(tuner, record, paths)
 
 
 def extend(name: str, trials: int, root: str | None = None,
@@ -175,8 +174,7 @@ def add_round(name: str, trials: int, root: str | None = None) -> SearchRecord:
     return record
 
 
-def _fit(tuner: Any, record: SearchRecord, paths: SearchPaths,
-         grid: tuple[int, int, int]) -> SearchRecord:
+def _fit(tuner: Any, record: SearchRecord, paths: SearchPaths) -> SearchRecord:
     if early_stop.requested:  # SIGUSR1 before Tune could take it: stop before any trial
         record.status = "interrupted"
         save_record(paths, record)
@@ -188,7 +186,7 @@ def _fit(tuner: Any, record: SearchRecord, paths: SearchPaths,
         record.status = "interrupted"
     else:
         runner.close_orphaned_trials(record, paths)
-        finish(record, grid, paths)
+        finish(record, paths)
         record.status = "finished"
     save_record(paths, record)
     return record
@@ -201,7 +199,7 @@ def trial_over(result: Any) -> bool:
     return result.error is not None or bool(metrics.get(STATUS_KEY) or metrics.get("done"))
 
 
-def finish(record: SearchRecord, grid: tuple[int, int, int], paths: SearchPaths) -> None:
+def finish(record: SearchRecord, paths: SearchPaths) -> None:
     """Log the best completed trial's model and metrics, the test report, the explanation of
     the model on the test composites (``report.explain_best``) and the importance of the
     hyperparameters (with Optuna's plots) on the parent run and close it."""
@@ -212,9 +210,9 @@ def finish(record: SearchRecord, grid: tuple[int, int, int], paths: SearchPaths)
     mlf = tracking.client(record.tracking_uri)
     best = report.best_run(record)
     if best is not None:
-        report.log_best_model(record, mlf, best, grid)
+        report.log_best_model(record, mlf, best)
         report.test_report(record, best)  # the one look at the test split, at the end
         if record.extra.get("explain", True):  # where it looks, on the same test composites
-            report.explain_best(record, mlf, grid, best)
+            report.explain_best(record, mlf, best)
     importance.analyse(record, paths)
     mlf.set_terminated(record.parent_run_id, "FINISHED")
