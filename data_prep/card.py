@@ -159,7 +159,7 @@ def _campaign_notes(campaign: Path) -> str:
     return "\n\n" + notes if notes else ""
 
 
-def _common_parameters(records: pd.DataFrame) -> tuple[dict, str]:
+def common_parameters(records: pd.DataFrame) -> tuple[dict, str]:
     """The parameters most converged runs share, and a list of the runs that differ (re-runs
     with a gentler SCF mixer or more iterations, say)."""
     from data_prep.gpaw_engine import GpawParameters
@@ -221,7 +221,7 @@ def render_card(
     labels = ds.labels.sort_values("composite")
     records = load_records(campaign)
     params = records[records["status"] == "ok"].iloc[0]
-    common, deviations = _common_parameters(records)
+    common, deviations = common_parameters(records)
     png = Path(dataset).parent / png_name
     hist = moment_histogram(labels["moment_uB"].dropna().to_numpy(), png)
     n_ok = int((records["status"] == "ok").sum())

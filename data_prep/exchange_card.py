@@ -45,7 +45,7 @@ def lowest_order(row: pd.Series) -> str | None:
     return ORDERS[int(np.argmin(energies))]
 
 
-def _above_fm_meV(row: pd.Series, order: str) -> float:
+def above_fm_meV(row: pd.Series, order: str) -> float:
     """E(order) - E(FM), meV per Cr."""
     return (row[f"E_{order}_eV"] - row["E_FM_eV"]) * 1e3 / CR_PER_CELL
 
@@ -71,7 +71,7 @@ def table1_neel_minus_fm(records: pd.DataFrame) -> dict[str, float]:
 
 def _cross_check_line(rows: pd.DataFrame, hexagonal: dict[str, float]) -> list[str]:
     """One sentence: do the two cells agree on Neel - FM (sign, largest difference)?"""
-    both = [(r["composite"], _above_fm_meV(r, "AFM-Neel"), hexagonal[r["composite"]])
+    both = [(r["composite"], above_fm_meV(r, "AFM-Neel"), hexagonal[r["composite"]])
             for _, r in rows.iterrows() if r["status"] == "ok" and r["composite"] in hexagonal]
     if not both:
         return []
@@ -100,7 +100,7 @@ def _table(rows: pd.DataFrame, hexagonal: dict[str, float]) -> list[str]:
                          f"| {hexa} |")
             continue
         js = " | ".join(_signed(r[f"J{n}_meV"], 2) for n in (1, 2, 3))
-        ups = " | ".join(_signed(_above_fm_meV(r, o), 1) for o in ORDERS[1:])
+        ups = " | ".join(_signed(above_fm_meV(r, o), 1) for o in ORDERS[1:])
         lines.append(f"| {r['composite']} | {js} | {ups} | {lowest_order(r)} | "
                      f"{r['residual_meV']:.1e} | ok | {hexa} |")
     return lines

@@ -50,7 +50,7 @@ IN_TRIAL = ("Service cost = median over trials of (the interval ending with the 
             "to run.")
 
 
-def _fixed_space(folder: Path, fields: dict[str, Any], target: str, trials: int) -> Path:
+def fixed_space(folder: Path, fields: dict[str, Any], target: str, trials: int) -> Path:
     """A space whose every trial is ``fields`` (no sampled parameter), one trial at a time."""
     raw = load_space("default").to_dict()
     raw.update(fixed={**fields, "target": target}, params={}, enqueue=[])
@@ -123,7 +123,7 @@ def overhead(dataset_path: str, root: Path, fields: dict[str, Any], target: str,
     bare = bare_trial_s(shared, {**fields, "target": target}, repeats=min(3, trials))
     name = f"bench-overhead-{len(list(root.glob('bench-overhead-*')))}"
     start = time.perf_counter()
-    service.start(service.StartOptions(space=str(_fixed_space(root, fields, target, trials)),
+    service.start(service.StartOptions(space=str(fixed_space(root, fields, target, trials)),
                                        name=name, dataset=dataset_path, root=str(root)))
     search_s = time.perf_counter() - start
     out = steady_state(trial_times(root, name), bare)

@@ -23,8 +23,8 @@ from search import service, slurm
 from search.bench import (
     CONFIGS,
     IN_TRIAL,
-    _fixed_space,
     bare_trial_s,
+    fixed_space,
     overhead_table,
     steady_state,
     trial_times,
@@ -51,7 +51,7 @@ def slurm_overhead(cluster_yaml: str, dataset: str, root: Path, fields: dict[str
 
     bare = bare_trial_s(load_shared(dataset), {**fields, "target": target}, repeats=3)
     name = f"bench-slurm-{len(list(root.glob('bench-slurm-*')))}"
-    space = _fixed_space(root, fields, target, trials)
+    space = fixed_space(root, fields, target, trials)
     opts = service.StartOptions(space=str(space), name=name, dataset=dataset, root=str(root))
     _, job_id = slurm.submit(cluster_yaml, opts)
     state = wait_for_job(job_id)

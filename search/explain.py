@@ -283,11 +283,11 @@ def explain(source: Any, dataset: str | Path | Any, composites: list[str] | None
     from data_prep.fileio import write_text_atomic
     from data_prep.site_info import row_structure
     from models.predict import prediction_inputs
-    from search.predict import _resolve
+    from search.predict import built_source
 
     name = str(dataset)
     ds = open_dataset(dataset) if isinstance(dataset, str | Path) else dataset
-    source, _ = _resolve(source, ds, name)
+    source, _ = built_source(source, ds, name)
     wanted = choose_composites(ds, composites, name)
     new = prediction_inputs(source.saved, Subset(ds, wanted), name, grid=source.grid,
                             device=device)

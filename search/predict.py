@@ -124,7 +124,7 @@ def file_model(path: str | Path) -> ModelSource:
     return ModelSource(saved, f"model file {path}", grid=saved.grid)
 
 
-def _resolve(source: ModelSource, ds: Any, name: str) -> tuple[ModelSource, list[str]]:
+def built_source(source: ModelSource, ds: Any, name: str) -> tuple[ModelSource, list[str]]:
     """A source whose network is built (an older file: on ``ds``'s grid, with a note)."""
     if source.saved is not None:
         return source, []
@@ -180,7 +180,7 @@ def predict(source: ModelSource, dataset: str | Path, device: Any = None) -> Pre
 
     name = str(dataset)
     ds = open_dataset(dataset)
-    source, notes = _resolve(source, ds, name)
+    source, notes = built_source(source, ds, name)
     new = prediction_inputs(source.saved, ds, name, grid=source.grid, device=device)
     scores = network_scores(source.saved, new.x, composition=new.composition)
     c = source.saved.config

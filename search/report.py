@@ -61,7 +61,7 @@ def status(record: SearchRecord) -> dict[str, Any]:
 def trial_fields(record: SearchRecord, run: Any) -> dict[str, Any]:
     """The TrialConfig fields the search set for a trial run (from its MLflow params)."""
     space = space_from_dict(record.space)
-    params = {k: _parse(v) for k, v in run.data.params.items()}
+    params = {k: parse_param(v) for k, v in run.data.params.items()}
     return trial_dict(space, params)
 
 
@@ -85,7 +85,7 @@ def train_command(fields: dict[str, Any]) -> str:
     return shlex.join(parts)
 
 
-def _parse(value: str) -> Any:
+def parse_param(value: str) -> Any:
     """MLflow param strings back to numbers / lists where they were."""
     import yaml
 

@@ -64,7 +64,7 @@ def warm_points(other: str, root: Any, space: Space, k: int = 3) -> tuple[list[d
             if name not in names:
                 raise WarmStartError(f"warm start from {other}: field {name} is sampled there "
                                      "but neither sampled nor fixed by this space")
-            value = report._parse(text)
+            value = report.parse_param(text)
             _check_value(other, trial, space, name, value)
             point[key] = value  # per-layer fields by their flat names (kernel_sizes_0)
         points.append(point)

@@ -169,7 +169,7 @@ def test_neel_minus_fm_agrees_between_the_j_cell_and_the_table_1_cell() -> None:
     import pandas as pd
 
     from data_prep.card import load_records
-    from data_prep.exchange_card import _above_fm_meV, table1_neel_minus_fm
+    from data_prep.exchange_card import above_fm_meV, table1_neel_minus_fm
 
     table = pd.read_csv(REPO / "data" / "exchange_j.csv")
     assert len(table) == 15 and (table["status"] == "ok").all()
@@ -178,6 +178,6 @@ def test_neel_minus_fm_agrees_between_the_j_cell_and_the_table_1_cell() -> None:
         rows = table[table["X"] == x]
         assert len(rows) == 5
         for _, r in rows.iterrows():
-            rect, hexa = _above_fm_meV(r, "AFM-Neel"), hexagonal[r["composite"]]
+            rect, hexa = above_fm_meV(r, "AFM-Neel"), hexagonal[r["composite"]]
             assert np.sign(rect) == np.sign(hexa), (r["composite"], rect, hexa)
             assert abs(rect - hexa) < 0.05 * abs(hexa) + 1.0, (r["composite"], rect, hexa)

@@ -165,13 +165,13 @@ def test_a_campaigns_notes_sit_under_its_failures_and_no_other_text(x: str) -> N
 def test_a_rerun_with_other_scf_settings_is_named_with_what_differs():
     import pandas as pd
 
-    from data_prep.card import _common_parameters, load_records
+    from data_prep.card import common_parameters, load_records
 
     recs = load_records(DATA / "campaign")
     ok = recs[recs["status"] == "ok"]
     changed = ok.iloc[[0]].copy()
     changed.at[changed.index[0], "parameters"] = {**copy.deepcopy(ok.iloc[0]["parameters"]),
                                                   "maxiter": 777}
-    _, deviations = _common_parameters(pd.concat([ok, changed]))
+    _, deviations = common_parameters(pd.concat([ok, changed]))
     assert f"{changed.iloc[0]['composite']} {changed.iloc[0]['configuration']}: maxiter = 777" \
         in deviations
