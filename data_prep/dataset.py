@@ -25,6 +25,7 @@ from zarr.codecs import BloscCodec
 
 from data_prep.holdout import holdout_composites, update_holdout
 from data_prep.labels import compute_labels
+from data_prep.multi import MultiDataset
 from data_prep.regrid import TRAIN_GRID, fourier_regrid
 
 SCHEMA = 1
@@ -249,9 +250,7 @@ def open_dataset(path: str | Path):
     that read as one (``data_prep.multi``; e.g. the three chalcogens of Table 1)."""
     path = Path(path)
     if path.suffix in (".yaml", ".yml"):
-        from data_prep.multi import MultiDataset
-
-        return MultiDataset(path)
+        return MultiDataset(path, MagDataset)
     if not path.exists():
         raise FileNotFoundError(f"dataset {path} does not exist (make it with `magvox prep`)")
     return MagDataset(path)

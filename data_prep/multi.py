@@ -18,26 +18,28 @@ store): the same stores then read as another split without copying a density.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import yaml
 
-from data_prep.dataset import MagDataset
-
 
 class MultiDataset:
-    """The union of the stores listed in a YAML file (key ``stores``)."""
+    """The union of the stores listed in a YAML file (key ``stores``), each opened by
+    ``open_store`` (``data_prep.dataset.open_dataset`` passes ``MagDataset``: the store module
+    imports this one, never the other way round)."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, open_store: Callable[[Path], Any]) -> None:
         self.path = Path(path)
-        self.stores = [MagDataset(p) for p in self._store_paths()]
+        self.stores = [open_store(p) for p in self._store_paths()]
         grids = {s.train_grid for s in self.stores}
         if len(grids) != 1:
             raise ValueError(f"{self.path}: the stores have different training grids {grids}")
         self.train_grid = grids.pop()
-        self._owner: dict[str, MagDataset] = {}
+        self._owner: dict[str, Any] = {}
         for store in self.stores:
             for sid in store.index["sample_id"]:
                 self._owner[str(sid)] = store
@@ -83,7 +85,7 @@ class MultiDataset:
     def __len__(self) -> int:
         return len(self.index)
 
-    def _store(self, sample_id: str) -> MagDataset:
+    def _store(self, sample_id: str) -> Any:
         if sample_id not in self._owner:
             raise KeyError(f"{self.path}: no sample {sample_id!r}")
         return self._owner[sample_id]
