@@ -20,7 +20,7 @@ from search import runner, tracking
 from search.callbacks import STATUS_KEY
 from search.data import configurations_of, load_shared
 from search.defaults import FINAL_SEEDS, WARM_K
-from search.slurm import early_stop, job_env
+from search.slurm_job import early_stop, job_env
 from search.space import load_space
 from search.state import (
     SearchPaths,

@@ -13,7 +13,6 @@ these login-node commands write (the driver writes search.json; it notes its own
 from __future__ import annotations
 
 import json
-import os
 import re
 import secrets
 import shutil
@@ -196,33 +195,3 @@ def job_state(job_id: str) -> str:
         return state
     m = re.search(r"JobState=(\S+)", _slurm("scontrol", "show", "job", job_id).stdout)
     return m.group(1) if m else "unknown to Slurm (finished long ago?)"
-
-
-def job_env() -> dict[str, str]:
-    """The Slurm job the current process runs in, for the search record (empty outside one)."""
-    keys = {"SLURM_JOB_ID": "slurm_job_id", "SLURM_RESTART_COUNT": "slurm_restart_count",
-            "SLURM_JOB_NODELIST": "slurm_nodes"}
-    return {name: os.environ[k] for k, name in keys.items() if k in os.environ}
-
-
-class EarlyStop:
-    """SIGUSR1 (Slurm's warning before the time limit) received while the driver starts, before
-    Ray Tune installs its own handler (Tune stops and saves on it): remembered instead of
-    killing the driver, which then stops before running anything."""
-
-    def __init__(self) -> None:
-        self.requested = False
-
-    def listen(self) -> None:
-        import signal
-
-        try:
-            signal.signal(signal.SIGUSR1, self._note)
-        except ValueError:  # not the main thread (a driver run from tests): nothing to catch
-            pass
-
-    def _note(self, signum: int, frame: Any) -> None:
-        self.requested = True
-
-
-early_stop = EarlyStop()
