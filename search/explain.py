@@ -28,6 +28,7 @@ role of the trained network, of the randomised one and of |m|) and their mean.
 from __future__ import annotations
 
 import json
+import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,7 @@ import torch
 from models import explain as xp
 from models.predict import Refused
 from search.defaults import EXPLAIN_STEPS
+from search.state import SearchRecord
 
 ROLE_GROUPS = ("A", "B", "X", "interstitial", "vacuum")
 
@@ -348,3 +350,46 @@ def explain(source: Any, dataset: str | Path | Any, composites: list[str] | None
     write_text_atomic(out / "explain.json", json.dumps(result.to_dict(), indent=1))
     write_text_atomic(out / "explain.txt", result.text() + "\n")
     return result
+
+
+EXPLAIN = "explain"  # the parent run's folder of the end-of-search explanation
+EXPLAINED_TAG = "magvox.explained_run"  # the trial run whose network explain/ holds
+
+
+def explain_best(record: SearchRecord, mlf: Any, run: Any,
+                 steps: int = 16) -> dict[str, float] | None:
+    """Explain the best model (``best_model/model.pt`` of the parent run, trained by trial run
+    ``run``) on the dataset's held-out test composites (``explain``) and log the tables,
+    pictures, compact maps and explain.json under ``explain/`` of the parent run, the mean shares
+    per role as metrics ``explain_share_<role>``. Once per best trial (an extended search whose
+    best trial changed is explained again); None when already logged, or without a model or
+    test composites."""
+    from models.saved import load_saved
+    from search import tracking
+    from search.predict import ModelSource
+    from search.report import BEST_MODEL, train_grid
+
+    logged = {a.path for a in mlf.list_artifacts(record.parent_run_id, EXPLAIN)}
+    explained = mlf.get_run(record.parent_run_id).data.tags.get(EXPLAINED_TAG)
+    if f"{EXPLAIN}/explain.json" in logged and explained in (None, run.info.run_id):
+        return None
+    if f"{BEST_MODEL}/model.pt" not in {a.path for a in mlf.list_artifacts(
+            record.parent_run_id, BEST_MODEL)}:
+        return None
+    with tempfile.TemporaryDirectory(prefix="magvox-explain-") as tmp:
+        path = Path(mlf.download_artifacts(record.parent_run_id, f"{BEST_MODEL}/model.pt", tmp))
+        grid = train_grid(record)
+        saved = load_saved(path, grid)
+        source = ModelSource(saved, f"search {record.name}, best model", record, grid)
+        out = Path(tmp) / EXPLAIN
+        try:
+            result = explain(source, record.dataset, None, out, steps=steps, compact=True)
+        except Refused as exc:  # e.g. a dataset without test composites: say so, go on
+            mlf.set_tag(record.parent_run_id, "magvox.explain", f"not explained: {exc}")
+            return None
+        mlf.log_artifacts(record.parent_run_id, str(out), EXPLAIN)
+    shares = {f"explain_share_{k}": v for k, v in result.mean_shares().items()
+              if v == v}  # NaN where no composite's output depends on its input
+    tracking.log_metrics(mlf, record.parent_run_id, shares)
+    mlf.set_tag(record.parent_run_id, EXPLAINED_TAG, run.info.run_id)
+    return shares

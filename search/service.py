@@ -201,9 +201,9 @@ def trial_over(result: Any) -> bool:
 
 def finish(record: SearchRecord, paths: SearchPaths) -> None:
     """Log the best completed trial's model and metrics, the test report, the explanation of
-    the model on the test composites (``report.explain_best``) and the importance of the
+    the model on the test composites (``search.explain.explain_best``) and the importance of the
     hyperparameters (with Optuna's plots) on the parent run and close it."""
-    from search import importance, report
+    from search import explain, importance, report
     from search.pictures import draw_missing
 
     draw_missing(record)  # pictures a killed driver never drew
@@ -213,6 +213,6 @@ def finish(record: SearchRecord, paths: SearchPaths) -> None:
         report.log_best_model(record, mlf, best)
         report.test_report(record, best)  # the one look at the test split, at the end
         if record.extra.get("explain", True):  # where it looks, on the same test composites
-            report.explain_best(record, mlf, best)
+            explain.explain_best(record, mlf, best)
     importance.analyse(record, paths)
     mlf.set_terminated(record.parent_run_id, "FINISHED")
