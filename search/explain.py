@@ -39,7 +39,11 @@ import torch
 
 from models import explain as xp
 from models.predict import Refused
+from models.saved import load_saved
+from search import tracking
 from search.defaults import EXPLAIN_STEPS
+from search.predict import ModelSource, built_source
+from search.report import BEST_MODEL, train_grid
 from search.state import SearchRecord
 
 ROLE_GROUPS = ("A", "B", "X", "interstitial", "vacuum")
@@ -285,7 +289,6 @@ def explain(source: Any, dataset: str | Path | Any, composites: list[str] | None
     from data_prep.fileio import write_text_atomic
     from data_prep.site_info import row_structure
     from models.predict import prediction_inputs
-    from search.predict import built_source
 
     name = str(dataset)
     ds = open_dataset(dataset) if isinstance(dataset, str | Path) else dataset
@@ -364,11 +367,6 @@ def explain_best(record: SearchRecord, mlf: Any, run: Any,
     per role as metrics ``explain_share_<role>``. Once per best trial (an extended search whose
     best trial changed is explained again); None when already logged, or without a model or
     test composites."""
-    from models.saved import load_saved
-    from search import tracking
-    from search.predict import ModelSource
-    from search.report import BEST_MODEL, train_grid
-
     logged = {a.path for a in mlf.list_artifacts(record.parent_run_id, EXPLAIN)}
     explained = mlf.get_run(record.parent_run_id).data.tags.get(EXPLAINED_TAG)
     if f"{EXPLAIN}/explain.json" in logged and explained in (None, run.info.run_id):

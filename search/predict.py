@@ -17,6 +17,7 @@ divides by its own stored input scale (``models.predict``).
 
 from __future__ import annotations
 
+import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +25,8 @@ from typing import Any
 
 from models.predict import Refused, grid_text, network_scores, prediction_inputs, value_name
 from models.saved import SavedModel, load_saved
-from search.state import SearchRecord
+from search import report, tracking
+from search.state import SearchPaths, SearchRecord, check_name, load_record, searches_root
 
 SPLIT_NAMES = {True: "test split", False: "development"}  # Samples.test -> search_split cell
 
@@ -56,10 +58,6 @@ class PredictionTable:
 
 def _download(record: SearchRecord, run_id: str, artifact: str, tmp: str) -> Path:
     """One artifact of a run, into ``tmp`` (no progress bar on the user's terminal)."""
-    import os
-
-    from search import tracking
-
     os.environ["MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"] = "false"
     return Path(tracking.client(record.tracking_uri).download_artifacts(run_id, artifact, tmp))
 
@@ -67,9 +65,6 @@ def _download(record: SearchRecord, run_id: str, artifact: str, tmp: str) -> Pat
 def search_model(name: str, root: str | None = None) -> ModelSource:
     """The best network of search ``name`` under ``root``: ``best_model/model.pt`` of its MLflow
     parent run, else (a search still running or interrupted) its best completed trial's."""
-    from search import report, tracking
-    from search.state import SearchPaths, check_name, load_record, searches_root
-
     record = load_record(SearchPaths(searches_root(root), check_name(name)))
     grid = report.train_grid(record)
     mlf = tracking.client(record.tracking_uri)
@@ -93,9 +88,6 @@ def search_model(name: str, root: str | None = None) -> ModelSource:
 def run_model(name: str, run_id: str, root: str | None = None) -> ModelSource:
     """The network of one MLflow trial run of search ``name`` (its ``model.pt``); Refused
     when the run is not a trial of that search or logged no model."""
-    from search import report, tracking
-    from search.state import SearchPaths, check_name, load_record, searches_root
-
     record = load_record(SearchPaths(searches_root(root), check_name(name)))
     mlf = tracking.client(record.tracking_uri)
     try:
