@@ -24,7 +24,7 @@ lint:
 	$(PY) -m ruff check .
 
 # The bundled datasets: the campaign of Table 1 for one X (resumes where it stopped), then prep.
-# Table 1 keeps the bond rule it was started with (--geometry covalent, data_prep.bond_rules) so
+# Table 1 keeps the bond rule it was started with (--geometry covalent, data_prep.dft.bond_rules) so
 # that all three X share one geometry rule; new campaigns default to the ionic rule.
 # and card. `make campaign dataset` is the Te set (data/campaign -> data/cgt_te.zarr, README.md);
 # `make campaign dataset X=Se` the Se set (data/campaign_se -> data/cgt_se.zarr, README_se.md).
@@ -54,11 +54,11 @@ dataset:
 structures:
 	for x in Te Se S; do $(MAKE) --no-print-directory structures-one X=$$x; done
 structures-one:
-	$(PY) -m data_prep.add_structures data/cgt_$(x).zarr $(RUNS)
+	$(PY) -m data_prep.dataset.add_structures data/cgt_$(x).zarr $(RUNS)
 
 # the card of one X: with the settings study (Te) and the J1-J3 of its Cr2B2X6 composites
 card:
-	$(PY) -m data_prep.card data/cgt_$(x).zarr $(RUNS) --out $(CARD) --png $(PNG) $(if $(filter Te,$(X)),--settings data/settings/README.md --bond-check data/bond_check) $(if $(wildcard data/exchange_j.csv),--exchange data/exchange_j.csv)
+	$(PY) -m data_prep.analysis.card data/cgt_$(x).zarr $(RUNS) --out $(CARD) --png $(PNG) $(if $(filter Te,$(X)),--settings data/settings/README.md --bond-check data/bond_check) $(if $(wildcard data/exchange_j.csv),--exchange data/exchange_j.csv)
 
 # J1-J3 of the 15 Cr2B2X6 composites (A1 = A2 = Cr, 5 B pairs x 3 X): FM, Neel, zigzag and stripy,
 # all four in the rectangular 4-A cell with one k-mesh (data/campaign_j, 60 runs; resumes where it
@@ -68,7 +68,7 @@ jcampaign:
 	magvox generate --out data/campaign_j --a2 Cr --x Te Se S --cell rectangular --geometry covalent --configs FM AFM-Neel AFM-zigzag AFM-stripy
 
 jlabels:
-	$(PY) -m data_prep.exchange_labels data/campaign_j --out data/exchange_j.csv --into $(wildcard data/cgt_*.zarr)
+	$(PY) -m data_prep.analysis.exchange_labels data/campaign_j --out data/exchange_j.csv --into $(wildcard data/cgt_*.zarr)
 	for x in Te Se S; do [ ! -d data/cgt_$$(echo $$x | tr A-Z a-z).zarr ] || $(MAKE) card X=$$x; done
 
 # What moves the FM/AFM order (issue 12): five Te composites with Ti, V, Nb, Co on A2 (the four
@@ -88,7 +88,7 @@ settings:
 	    --set ecut_eV=400 $(OK3) \
 	done
 settings-table:
-	$(PY) -m data_prep.settings_study --baseline data/campaign --relax data/settings/relax_fm --relaxed data/settings/relaxed --pw data/settings/pw --out data/settings/README.md
+	$(PY) -m data_prep.analysis.settings_study --baseline data/campaign --relax data/settings/relax_fm --relaxed data/settings/relaxed --pw data/settings/pw --out data/settings/README.md
 	$(MAKE) card X=Te
 
 # The bond rules against measured MPS3 (issue 12): the FM moment per cell of Mn2P2S6, Fe2P2S6 and

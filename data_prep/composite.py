@@ -1,7 +1,7 @@
 """Composite names of the A2B2X6 prototype: ``CrVGe2Te6`` <-> sites A1, A2, B1, B2, X.
 
 The one codec of a composite's name (plain Python, no ASE: models read names with it too).
-``data_prep.structures.Decoration`` writes its name and reads one back through here.
+``data_prep.dft.structures.Decoration`` writes its name and reads one back through here.
 """
 
 from __future__ import annotations

@@ -47,7 +47,7 @@ class SyntheticDataset:
         self.grid, self.rng = grid, np.random.default_rng(seed)
         self.real: list[np.ndarray] = []
         if source:
-            from data_prep.dataset import open_dataset
+            from data_prep.dataset.store import open_dataset
 
             ds = open_dataset(source)
             fm = ds.index[ds.index["configuration"] == "FM"]["sample_id"]

@@ -1,6 +1,7 @@
 """Shared Zarr dataset -> training arrays: one spin density and one label per composite.
 
-The only place models read data (docs/CONTRACTS.md): ``data_prep.dataset.open_dataset(path)`` with
+The only place models read data (docs/CONTRACTS.md): ``data_prep.dataset.store.open_dataset(path)``
+with
 ``.index`` (one row per sample), ``.labels`` (one row per composite) and ``.spin(sample_id)`` ->
 float32 (Nx, Ny, Nz) magnetization density m in uB/A^3, [i, j, k] along a, b, c (60x60x120 on the
 training grid). Any object with those three members may stand in for a path (tests, in-memory data).
@@ -17,7 +18,7 @@ import pandas as pd
 import torch
 
 from data_prep import TARGET_COLUMNS
-from data_prep.labels import MOMENT_THRESHOLD_UB
+from data_prep.dataset.labels import MOMENT_THRESHOLD_UB
 from models.site_moments import NoSiteInformation as NoSiteInformation  # load_samples raises it
 from models.site_moments import site_moments_of
 
@@ -39,7 +40,7 @@ class Samples:
         dropped: composites left out, with the reason (no input of that configuration, no label).
         volume_A3: (S,) cell volumes, A^3 (NaN where the dataset has none).
         lattice_A: (S, 3, 3) lattice vectors a, b, c as rows, A (NaN where unknown).
-        test: (S,) True for the held-out test composites (``data_prep.holdout``).
+        test: (S,) True for the held-out test composites (``data_prep.dataset.holdout``).
         value: (S,) float64, the label column before any threshold: the FM moment in uB for
             moment_class (what ``classify_by=moment`` regresses), else y as float.
         integrals_uB: (S, K, F) float64, per input configuration k the integrals of the input
@@ -71,9 +72,9 @@ class Samples:
 
 
 def open_source(dataset: Any) -> Any:
-    """A path -> ``data_prep.dataset.open_dataset(path)``; anything else is returned as is."""
+    """A path -> ``data_prep.dataset.store.open_dataset(path)``; anything else is returned as is."""
     if isinstance(dataset, str | Path):
-        from data_prep.dataset import open_dataset
+        from data_prep.dataset.store import open_dataset
 
         return open_dataset(dataset)
     return dataset
@@ -236,11 +237,11 @@ def labelled_composites(
 
 def test_composites(ds: Any) -> list[str]:
     """The dataset's held-out test composites: its recorded split, else the same rule
-    (``data_prep.holdout``) applied to its labels (in-memory stand-ins)."""
+    (``data_prep.dataset.holdout``) applied to its labels (in-memory stand-ins)."""
     recorded = getattr(ds, "test_composites", None)
     if recorded is not None:
         return list(recorded)
-    from data_prep.holdout import holdout_composites
+    from data_prep.dataset.holdout import holdout_composites
 
     return holdout_composites(None, ds.labels)
 

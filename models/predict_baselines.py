@@ -2,7 +2,8 @@
 
 Every baseline is fitted on the development composites of the dataset the network's search ran
 on: the labelled composites outside its held-out test split (``holdout.json``,
-``data_prep.holdout``). The test split is never fitted on, as in ``models.evaluate``. Then each
+``data_prep.dataset.holdout``). The test split is never fitted on, as in ``models.evaluate``. Then
+each
 predicts the new composites:
 
 - ``majority``: the development majority class (P(class 1) 0 or 1) or mean;

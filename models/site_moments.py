@@ -2,7 +2,8 @@
 
 A sites: the first two magnetic-metal sites (transition metals, lanthanides, actinides) in the
 sample's own site order. The A2B2X6 prototype lists its atoms A1, A2, B1, B2, X x6 and a magvox
-run groups them by species in that order (data_prep.structures, data_prep.runs.build_atoms), so
+run groups them by species in that order (data_prep.dft.structures,
+data_prep.dft.runs.build_atoms), so
 these are A1 and A2 of the 10-atom hexagonal cell (in the 20-atom rectangular cell, A1 and its
 image). A structure with one such site has NaN for A2.
 
@@ -92,7 +93,7 @@ def _no_sites_message(ds: Any, index: Any, lacking: list[str]) -> str:
         stores = sorted(set(index.loc[index["sample_id"].isin(lacking), "store"]))
         name = ", ".join(map(str, stores))
     return (f"dataset {name} has no site information ({len(lacking)} samples without species "
-            "and positions): run `python -m data_prep.add_structures STORE RUNS` (make "
+            "and positions): run `python -m data_prep.dataset.add_structures STORE RUNS` (make "
             "structures) or `magvox prep` its runs again to add it")
 
 
@@ -100,9 +101,10 @@ def site_moments_of(ds: Any, runs: list[list[str]], spin: np.ndarray, required: 
                     ) -> np.ndarray | None:
     """(S, K, 2) float64 A1 and A2 sphere moments, uB, of the densities ``spin`` (S, [K,] Nx, Ny,
     Nz) in uB/A^3 of the samples ``runs`` (S lists of K sample ids) of dataset ``ds`` (its index
-    holds lattice_A, species, frac_coords: data_prep.site_info). Where a sample lacks its atoms:
+    holds lattice_A, species, frac_coords: data_prep.dataset.site_info). Where a sample lacks its
+    atoms:
     None, or NoSiteInformation when ``required``."""
-    from data_prep.site_info import row_structure
+    from data_prep.dataset.site_info import row_structure
 
     index = ds.index
     rows = index.set_index("sample_id") if "sample_id" in index.columns else index

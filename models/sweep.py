@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     import sys
     from datetime import UTC, datetime
 
-    from data_prep.fileio import write_text_atomic
+    from data_prep.io.fileio import write_text_atomic
     from search.overrides import parse_sets
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])

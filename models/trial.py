@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from data_prep import CLASS_TARGETS, TARGET_COLUMNS
-from data_prep.labels import MOMENT_THRESHOLD_UB
+from data_prep.dataset.labels import MOMENT_THRESHOLD_UB
 from models.augment import AUGMENTS
 from models.config import ConfigError, ModelConfig, check_types, validate_model
 from models.data import INPUT_UNITS
@@ -38,7 +38,7 @@ class TrialConfig:
         target: ground_state (1 = FM), moment_class (FM moment > moment_threshold_uB), moment
             (uB, regression), exchange_energy (E_AFM-Neel - E_FM, eV per cell, regression) or
             J1, J2, J3 (Heisenberg couplings of the first three A-A shells, meV, J > 0
-            ferromagnetic, regression; data_prep.exchange).
+            ferromagnetic, regression; data_prep.analysis.exchange).
         moment_threshold_uB: threshold of moment_class, uB per cell. Default 4.
         input_channels: ``split`` -> (max(m,0), max(-m,0)) as the original; ``signed`` -> m.
         input_units: ``voxel`` (default) -> uB per grid voxel, m V_cell / N_grid, whose sum is the
@@ -75,7 +75,7 @@ class TrialConfig:
         folds: >= 2 (default 4) -> k-fold cross-validation by composite over the development
             composites: k models trained side by side, each metric the mean over folds (with its
             std); 0 -> one split by ``val_fraction``. The dataset's held-out test composites
-            (data_prep.holdout) are never trained or validated on here.
+            (data_prep.dataset.holdout) are never trained or validated on here.
         repeats: >= 1 (default 1) -> the cross-validation run this many times, with seeds seed,
             seed + 1, ...: each repeat reshuffles the folds and draws new initial weights, and
             every metric is the mean over folds x repeats, its ``_std`` the spread. The same

@@ -173,7 +173,7 @@ def assess(args: argparse.Namespace) -> int:
 
 
 def compare(args: argparse.Namespace) -> int:
-    from data_prep.fileio import write_text_atomic
+    from data_prep.io.fileio import write_text_atomic
     from search.compare import compare_assessments
 
     result = compare_assessments(args.names, searches_root(args.root))

@@ -4,7 +4,8 @@ Every labelled composite of the dataset (its held-out split included) goes into 
 folds, stratified by label and chalcogen X. For each outer fold a complete search (sampling,
 pruning, inner cross-validation, selection) runs on the other folds only, through the search
 service itself: the fold's dataset is a small YAML view of the same stores whose
-``test_composites`` are the outer fold (``data_prep.multi``), so the search never sees them and its
+``test_composites`` are the outer fold (``data_prep.dataset.multi``), so the search never sees them
+and its
 end-of-search test report is the selected configuration scored once on its outer fold, beside the
 baselines fitted on the same composites (and trained again with ``final_seeds`` seeds, so the
 pooled figure carries the spread one network hides). The out-of-fold predictions are then pooled
@@ -81,7 +82,7 @@ def _resolved(opts: AssessOptions) -> tuple[Any, dict[str, Any]]:
 
 def store_paths(dataset: str | Path) -> list[str]:
     """Absolute paths of the Zarr stores behind a dataset (a store or a YAML list of stores)."""
-    from data_prep.dataset import open_dataset
+    from data_prep.dataset.store import open_dataset
 
     ds = open_dataset(dataset)
     return [str(Path(s.path).resolve()) for s in getattr(ds, "stores", [ds])]
@@ -122,7 +123,7 @@ def write_view(path: Path, stores: list[str], test: list[str]) -> Path:
     """The fold's dataset: the same stores, ``test_composites`` = the outer fold (atomic)."""
     import yaml
 
-    from data_prep.fileio import write_text_atomic
+    from data_prep.io.fileio import write_text_atomic
 
     return write_text_atomic(path, "# an outer fold of `magvox search assess`: the stores, this "
                              "fold held out\n"
@@ -131,7 +132,7 @@ def write_view(path: Path, stores: list[str], test: list[str]) -> Path:
 
 def save(folder: Path, record: AssessRecord) -> None:
     """Write ``assess.json`` atomically."""
-    from data_prep.fileio import write_text_atomic
+    from data_prep.io.fileio import write_text_atomic
 
     folder.mkdir(parents=True, exist_ok=True)
     write_text_atomic(folder / "assess.json", json.dumps(asdict(record), indent=1))
@@ -294,7 +295,7 @@ def distinct_states(record: AssessRecord, folds: list[dict[str, Any]]) -> dict[s
     """For a multi-configuration input (``FM+AFM-Neel``): the figures again on the composites
     whose runs ended in distinct states, and how many pairs collapsed into one state (both
     channels then hold one density and the label is always FM: a shortcut, not physics)."""
-    from data_prep.dataset import open_dataset
+    from data_prep.dataset.store import open_dataset
     from models.pooled import pool, restrict
 
     if "+" not in record.configuration:

@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from data_prep.fileio import write_text_atomic
+from data_prep.io.fileio import write_text_atomic
 
 
 def table(reports: list[dict[str, Any]]) -> pd.DataFrame:

@@ -57,7 +57,7 @@ class SharedDataset:
 
 def load_shared(path: str | Path, configurations: Iterable[str] = ("FM",)) -> SharedDataset:
     """Read the store at ``path`` once, keeping the samples of ``configurations``."""
-    from data_prep.dataset import open_dataset
+    from data_prep.dataset.store import open_dataset
 
     path = Path(path)
     ds = open_dataset(path)

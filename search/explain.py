@@ -220,7 +220,7 @@ def write_maps(folder: Path, structure: Any, attribution: np.ndarray, m_voxel: n
 
     from pymatgen.io.common import VolumetricData
 
-    from data_prep.chgcar import write_chgcar
+    from data_prep.io.chgcar import write_chgcar
 
     volume = float(structure.volume)
     n = attribution.size
@@ -285,9 +285,9 @@ def explain(source: Any, dataset: str | Path | Any, composites: list[str] | None
     Refused (one line) where the dataset does not fit the network or a composite is absent.
     ``files=False``: the numbers only; ``compact``: the maps as one attribution.CHGCAR.gz per
     composite (what a search logs on its parent run)."""
-    from data_prep.dataset import open_dataset
-    from data_prep.fileio import write_text_atomic
-    from data_prep.site_info import row_structure
+    from data_prep.dataset.site_info import row_structure
+    from data_prep.dataset.store import open_dataset
+    from data_prep.io.fileio import write_text_atomic
     from models.predict import prediction_inputs
 
     name = str(dataset)

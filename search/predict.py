@@ -168,7 +168,7 @@ def predict(source: ModelSource, dataset: str | Path, device: Any = None) -> Pre
     """Apply ``source``'s network to every composite of ``dataset`` that has its input
     configuration(s); with a search, the baselines beside it. Refused (one line) when the dataset
     does not fit the network."""
-    from data_prep.dataset import open_dataset
+    from data_prep.dataset.store import open_dataset
 
     name = str(dataset)
     ds = open_dataset(dataset)
@@ -231,7 +231,7 @@ def write_csv(table: PredictionTable, path: str | Path) -> Path:
     """The rows as CSV at ``path``, written atomically (a temporary file renamed)."""
     import pandas as pd
 
-    from data_prep.fileio import write_text_atomic
+    from data_prep.io.fileio import write_text_atomic
 
     csv = pd.DataFrame(table.rows, columns=table.columns).to_csv(index=False)
     return write_text_atomic(path, csv)

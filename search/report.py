@@ -145,7 +145,7 @@ def test_report(record: SearchRecord, run: Any) -> dict[str, Any]:
 
 def _stores(dataset: str) -> list[Any]:
     """The stores whose recorded test split a dataset uses ([] for a nested-CV fold view)."""
-    from data_prep.dataset import open_dataset
+    from data_prep.dataset.store import open_dataset
 
     ds = open_dataset(dataset)
     if getattr(ds, "overrides_test_split", False):
@@ -158,7 +158,7 @@ def log_look(record: SearchRecord, scored: list[str]) -> dict[str, int]:
     recorded so far (none for a nested-CV outer fold, which holds out its own composites)."""
     import sys
 
-    from data_prep.holdout import log_scoring
+    from data_prep.dataset.holdout import log_scoring
 
     command = " ".join(["magvox", *sys.argv[1:]])
     return {str(s.path): log_scoring(s.path, command, scored, search=record.name)
@@ -167,7 +167,7 @@ def log_look(record: SearchRecord, scored: list[str]) -> dict[str, int]:
 
 def test_looks(dataset: str) -> dict[str, int]:
     """store -> how many scorings of its test split holdout.json records."""
-    from data_prep.holdout import scorings
+    from data_prep.dataset.holdout import scorings
 
     return {str(s.path): len(scorings(s.path)) for s in _stores(dataset)}
 
@@ -178,7 +178,7 @@ BEST_MODEL = "best_model"
 def train_grid(record: SearchRecord) -> tuple[int, int, int]:
     """The training grid (Nx, Ny, Nz) of the search's dataset, from its stores' metadata: what a
     network is built on (a model file that records no grid is rebuilt on this one)."""
-    from data_prep.dataset import open_dataset
+    from data_prep.dataset.store import open_dataset
 
     return tuple(open_dataset(record.dataset).train_grid)
 

@@ -55,7 +55,7 @@ def available_mb(gpu: bool) -> float | None:
 def bundled_samples(configuration: str) -> int:
     """Composites of the bundled dataset with a density of every configuration in
     ``configuration`` (``FM`` or ``FM+AFM-Neel``): the samples a trial holds in memory."""
-    from data_prep.dataset import open_dataset
+    from data_prep.dataset.store import open_dataset
 
     index = open_dataset(BUNDLED_DATASET).index
     per = [set(index.loc[index["configuration"] == k, "composite"])

@@ -12,9 +12,9 @@ import argparse
 import sys
 
 from data_prep import CELLS, CONFIGURATIONS
-from data_prep.bond_rules import DEFAULT_RULE, RULES
 from data_prep.composite import TABLE1_A1, TABLE1_A2, TABLE1_X
-from data_prep.progress import HEARTBEAT_S
+from data_prep.dft.bond_rules import DEFAULT_RULE, RULES
+from data_prep.dft.progress import HEARTBEAT_S
 
 LABEL_PAIR = ("FM", "AFM-Neel")  # the two runs whose energies label a composite
 
@@ -41,7 +41,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="auto: 10-atom cell, the rectangular 4-A cell for zigzag/stripy; "
                    "rectangular: every configuration in the 4-A cell (one k-mesh, for J1-J3)")
     p.add_argument("--geometry", choices=RULES, default=DEFAULT_RULE,
-                   help="bond-length rule of the prototype (data_prep.bond_rules; default "
+                   help="bond-length rule of the prototype (data_prep.dft.bond_rules; default "
                    "%(default)s): ionic (high-spin ionic A-X radii) or covalent (rule of the Te "
                    "and Se campaigns)")
     p.add_argument(
@@ -70,7 +70,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from data_prep.generate import specs_from_args, specs_from_record
+    from data_prep.dft.generate import specs_from_args, specs_from_record
     from search.overrides import parse_sets
 
     try:
@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
             params = {}
         params.update(parse_sets(args.params))
         if args.engine == "gpaw":  # a bad parameter is refused before any run starts
-            from data_prep.gpaw_engine import GpawParameters
+            from data_prep.dft.gpaw_engine import GpawParameters
 
             GpawParameters.from_dict(params)
         if params.get("geometry_from"):  # Ray workers may start in another folder
@@ -99,12 +99,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"{len(specs)} runs")
         return 0
     if args.engine == "vasp":
-        from data_prep.vasp_inputs import write_vasp_campaign
+        from data_prep.dft.vasp_inputs import write_vasp_campaign
 
         print(write_vasp_campaign(specs, out, params))
         return 0
-    from data_prep.campaign import check_geometry, run_campaign
-    from data_prep.progress import LiveReporter
+    from data_prep.dft.campaign import check_geometry, run_campaign
+    from data_prep.dft.progress import LiveReporter
 
     try:
         check_geometry(specs, out)

@@ -33,7 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _volumetric(path: Path, magnetization: str) -> dict[str, Any]:
-    from data_prep.volumetric import read_volumetric
+    from data_prep.io.volumetric import read_volumetric
 
     vol = read_volumetric(path, magnetization=magnetization)
     return {"format": vol.format, "formula": vol.formula,
@@ -44,7 +44,7 @@ def _volumetric(path: Path, magnetization: str) -> dict[str, Any]:
 
 def _run_folder(path: Path, magnetization: str) -> dict[str, Any]:
     from data_prep.errors import MagvoxInputError
-    from data_prep.outputs import find_output, read_run_outputs
+    from data_prep.io.outputs import find_output, read_run_outputs
 
     chg = find_output(path, "CHGCAR")
     info = _volumetric(chg, magnetization) if chg else {}
@@ -87,7 +87,7 @@ def _per_x(ds: Any) -> dict[str, dict[str, Any]]:
 
 
 def _dataset(path: Path) -> dict[str, Any]:
-    from data_prep.dataset import open_dataset
+    from data_prep.dataset.store import open_dataset
 
     ds = open_dataset(path)
     index, labels = ds.index, ds.labels
@@ -107,8 +107,8 @@ def _dataset(path: Path) -> dict[str, Any]:
 
 def _output_reader(path: Path) -> Any:
     """The run-output reader for an OUTCAR / OSZICAR / vasprun.xml file, else None."""
-    from data_prep import outputs
-    from data_prep.fileio import strip_compression
+    from data_prep.io import outputs
+    from data_prep.io.fileio import strip_compression
 
     name = strip_compression(path.name)
     for key, reader in (("OUTCAR", outputs.read_outcar), ("OSZICAR", outputs.read_oszicar),

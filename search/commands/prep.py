@@ -41,7 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Prepare the dataset; print the summary; 3 when anything was rejected, 2 on bad input."""
-    from data_prep.prep import prepare_dataset
+    from data_prep.dataset.prep import prepare_dataset
 
     try:
         report = prepare_dataset(

@@ -1,4 +1,5 @@
-"""What a dataset card (data/README*.md, ``data_prep.card``) states, against what its store and
+"""What a dataset card (data/README*.md, ``data_prep.analysis.card``) states, against what its
+store and
 run records hold: figure by figure, each at the precision the card prints it with.
 
 The card is read for its figures (counts, moments, energies, parameters, failures), not its
@@ -39,7 +40,7 @@ def check_intro(text: str, src: Sources, out: Findings) -> None:
 
 def _parameters(ok: pd.DataFrame) -> tuple[dict, dict[tuple[str, str], dict]]:
     """The parameters most converged runs share, and each other run's differing ones."""
-    from data_prep.gpaw_engine import GpawParameters  # a record's missing key: its default
+    from data_prep.dft.gpaw_engine import GpawParameters  # a record's missing key: its default
 
     full = [GpawParameters.from_dict(p).as_dict() for p in ok["parameters"]]
     keys = [json.dumps(p, sort_keys=True) for p in full]

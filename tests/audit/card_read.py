@@ -82,7 +82,7 @@ class Sources:
     bond_check: Path | None = None
 
     def __post_init__(self) -> None:
-        from data_prep.dataset import open_dataset
+        from data_prep.dataset.store import open_dataset
 
         ds = open_dataset(self.store)
         self.labels, self.index = ds.labels.set_index("composite"), ds.index

@@ -14,11 +14,11 @@ from card_read import Findings, Sources, found, record, section, table
 
 
 def check_bond_rules(body: str, root: Path, out: Findings) -> None:
-    """The measured-structure lengths (data_prep.reference_structures) and the FM moments of
+    """The measured-structure lengths (data_prep.dft.reference_structures) and the FM moments of
     the bond-check runs (``root/<rule>/<composite>/FM``)."""
-    from data_prep.bond_check import HIGH_SPIN_UB
-    from data_prep.bond_rules import RULES
-    from data_prep.reference_structures import comparison_table
+    from data_prep.analysis.bond_check import HIGH_SPIN_UB
+    from data_prep.dft.bond_rules import RULES
+    from data_prep.dft.reference_structures import comparison_table
 
     lengths, reference = table(body, "| compound | A-A"), table(comparison_table(), "| compound")
     out.same("bond-rule compounds", [r[0] for r in lengths], [r[0] for r in reference])
@@ -91,7 +91,9 @@ def check_exchange(text: str, src: Sources, out: Findings) -> None:
 
 
 def check_literature(body: str, csv: pd.DataFrame, out: Findings) -> None:
-    from data_prep.exchange_card import LITERATURE  # the cited orders (Sivadas et al. 2015)
+    from data_prep.analysis.exchange_card import (
+        LITERATURE,  # the cited orders (Sivadas et al. 2015)
+    )
 
     orders = ("FM", "AFM-Neel", "AFM-zigzag", "AFM-stripy")
     lines = re.findall(r"^- (\w+): .*? finds ([\w-]+) .*?; here ([\w-]+) is lowest \(J1 (\S+), "
@@ -112,7 +114,7 @@ def check_literature(body: str, csv: pd.DataFrame, out: Findings) -> None:
 
 def check_settings(text: str, src: Sources, out: Findings) -> None:
     """The settings study (data/settings): each row's difference, order, moments and runs."""
-    from data_prep.labels import ground_state_rule
+    from data_prep.dataset.labels import ground_state_rule
 
     body = section(text, "What moves the FM/AFM order")
     if src.settings is None:

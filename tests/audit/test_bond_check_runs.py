@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from data_prep.bond_check import HIGH_SPIN_UB, moment_table
+from data_prep.analysis.bond_check import HIGH_SPIN_UB, moment_table
 
 ROOT = Path(__file__).resolve().parents[2] / "data" / "bond_check"
 

@@ -64,7 +64,7 @@ def test_neel_runs_keep_antiparallel_a_sites(folder: str) -> None:
 
 
 def test_bundled_dataset_has_labels_for_every_finished_composite(bundled_dataset):
-    from data_prep.dataset import open_dataset
+    from data_prep.dataset.store import open_dataset
 
     ds = open_dataset(bundled_dataset)
     done = {r["composite"] for r in records() if r["status"] == "ok"}
@@ -81,8 +81,8 @@ def test_bundled_dataset_has_labels_for_every_finished_composite(bundled_dataset
 def test_the_te_campaign_of_table_1_is_complete_and_labelled(bundled_dataset):
     """Issue 3's campaign: all 55 X = Te composites of Table 1, FM and AFM-Neel, converged, in the
     dataset with a ground-state label each (unless two distinct states lie within 1 meV)."""
-    from data_prep.dataset import open_dataset
-    from data_prep.structures import table1
+    from data_prep.dataset.store import open_dataset
+    from data_prep.dft.structures import table1
 
     wanted = {d.name for d in table1(("Te",))}
     assert len(wanted) == 55
@@ -113,8 +113,8 @@ def test_each_finished_campaign_is_whole_and_its_store_matches_it(x: str) -> Non
     FM run failed."""
     import pandas as pd
 
-    from data_prep.dataset import open_dataset
-    from data_prep.structures import table1
+    from data_prep.dataset.store import open_dataset
+    from data_prep.dft.structures import table1
 
     folder, store = (REPO / "data" / name for name in FINISHED_X[x])
     wanted = {d.name for d in table1((x,))}
@@ -150,8 +150,8 @@ def test_the_dataset_list_is_table_1_whole_with_a_test_split_over_every_x() -> N
     from collections import Counter
 
     from data_prep.composite import chalcogen
-    from data_prep.dataset import open_dataset
-    from data_prep.structures import table1
+    from data_prep.dataset.store import open_dataset
+    from data_prep.dft.structures import table1
 
     ds = open_dataset(REPO / "data" / "cgt.yaml")
     wanted = {d.name for d in table1()}
@@ -168,8 +168,8 @@ def test_neel_minus_fm_agrees_between_the_j_cell_and_the_table_1_cell() -> None:
     same sign in both and agree to within a few per cent (k-mesh and basis-overlap differences)."""
     import pandas as pd
 
-    from data_prep.card import load_records
-    from data_prep.exchange_card import above_fm_meV, table1_neel_minus_fm
+    from data_prep.analysis.card import load_records
+    from data_prep.analysis.exchange_card import above_fm_meV, table1_neel_minus_fm
 
     table = pd.read_csv(REPO / "data" / "exchange_j.csv")
     assert len(table) == 15 and (table["status"] == "ok").all()

@@ -52,7 +52,7 @@ def test_every_figure_of_the_card_is_the_stores(card):
 def test_a_fresh_render_states_the_stores_figures(card, tmp_path, monkeypatch):
     """What `make card` would write now passes the same check (its histogram PNG goes to
     tmp_path, not beside the committed store)."""
-    from data_prep import card as card_module
+    from data_prep.analysis import card as card_module
 
     x, _, src = card
     name, _, _, png = CARDS[x]
@@ -113,7 +113,7 @@ def test_a_prose_edit_is_no_finding():
 
 def test_the_te_card_holds_the_studies_and_the_labels_of_its_store():
     """The sections only the Te card has, and the label figures the card test always read."""
-    from data_prep.dataset import open_dataset
+    from data_prep.dataset.store import open_dataset
 
     text = (DATA / "README.md").read_text()
     assert "## What moves the FM/AFM order" in text  # the settings study, for the Te card
@@ -165,7 +165,7 @@ def test_a_campaigns_notes_sit_under_its_failures_and_no_other_text(x: str) -> N
 def test_a_rerun_with_other_scf_settings_is_named_with_what_differs():
     import pandas as pd
 
-    from data_prep.card import common_parameters, load_records
+    from data_prep.analysis.card import common_parameters, load_records
 
     recs = load_records(DATA / "campaign")
     ok = recs[recs["status"] == "ok"]

@@ -59,7 +59,7 @@ def test_bad_input_is_one_line(workdir, args, message):
 def test_a_rotation_the_cells_lack_is_refused(workdir, tmp_path):
     import numpy as np
 
-    from data_prep.dataset import create_store, rebuild_tables, write_sample
+    from data_prep.dataset.store import create_store, rebuild_tables, write_sample
 
     store = tmp_path / "tilted.zarr"
     create_store(store, train_grid=(8, 10, 16))
@@ -93,7 +93,7 @@ def test_prep_refuses_a_source_without_runs_and_writes_nothing(workdir, source, 
 
 def _one_class_store(path):
     """Eight made-up composites whose FM run is always the lower in energy: one class."""
-    from data_prep.dataset import create_store, rebuild_tables, write_sample
+    from data_prep.dataset.store import create_store, rebuild_tables, write_sample
 
     grid = (8, 8, 16)
     create_store(path, train_grid=grid)
@@ -110,7 +110,7 @@ def _one_class_store(path):
 
 
 def test_train_refuses_a_class_with_fewer_composites_than_folds(workdir, tmp_path):
-    from data_prep.dataset import open_dataset
+    from data_prep.dataset.store import open_dataset
     from models.data import test_composites
 
     store = _one_class_store(tmp_path / "one_class.zarr")

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from data_prep.progress import ERASE_LINE
+from data_prep.dft.progress import ERASE_LINE
 
 pytestmark = pytest.mark.gpaw
 
@@ -87,7 +87,7 @@ def test_log_file_gets_a_heartbeat_per_run_not_a_flood(j_campaign):
 def test_rectangular_cell_mapping_makes_cr2ge2te6_ferromagnetic(j_campaign, tmp_path):
     runs = j_campaign[0]
     table = tmp_path / "exchange.csv"
-    subprocess.run([sys.executable, "-m", "data_prep.exchange_labels", str(runs), "--out",
+    subprocess.run([sys.executable, "-m", "data_prep.analysis.exchange_labels", str(runs), "--out",
                     str(table)], check=True, env=ENV)  # fmt: skip
     (row,) = csv.DictReader(table.open())
     assert row["status"] == "ok" and row["kpts"] == "2,1,1"  # one k-mesh for all four

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from data_prep.magnetic import RECTANGULAR
+from data_prep.dft.magnetic import RECTANGULAR
 
 pytestmark = pytest.mark.gpaw
 
@@ -80,7 +80,7 @@ def test_sign_pattern_on_a_sites(campaign, config, signs):
 
 
 def test_written_chgcar_integrates_to_gpaw_moment(campaign):
-    from data_prep.volumetric import read_volumetric
+    from data_prep.io.volumetric import read_volumetric
 
     for config in ("FM", "AFM-Neel", "AFM-stripy"):
         rec = record(campaign, config)
@@ -97,7 +97,7 @@ def test_prep_turns_the_runs_into_a_labelled_dataset(campaign, tmp_path):
     magvox("prep", str(campaign), "--out", str(ds))
     info = json.loads(magvox("info", str(ds), "--json").stdout)
     assert info["samples"] == len(CONFIGS)
-    from data_prep.dataset import open_dataset
+    from data_prep.dataset.store import open_dataset
 
     data = open_dataset(ds)
     labels = data.labels.set_index("composite").loc["Cr2Ge2Te6"]

@@ -68,7 +68,7 @@ def test_moment_regression_across_s_se_te(bundled_dataset):
     """The same network on all of Table 1 (data/cgt.yaml: three stores) reads the moment off
     development composites of every X: measured 0.016 uB [0.014, 0.019] on 131 composites
     against 1.12 (majority), 0.37 (composition) and 0.037 (integrals)."""
-    from data_prep.holdout import chalcogen
+    from data_prep.dataset.holdout import chalcogen
 
     report = score_development_folds(shipped("moment"), bundled_dataset.parent / "cgt.yaml",
                                      folds=3)

@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from data_prep.chgcar import write_chgcar
-from data_prep.dataset import open_dataset
-from data_prep.volumetric import read_volumetric
+from data_prep.dataset.store import open_dataset
+from data_prep.io.chgcar import write_chgcar
+from data_prep.io.volumetric import read_volumetric
 
 TREE = [  # (composite, configuration, real file, name in the run folder)
     ("Fe", "FM", "Fe_bcc_prim_spin.CHGCAR", "CHGCAR"),
@@ -126,7 +126,7 @@ def test_kill9_midway_then_rerun_gives_same_store(real, tmp_path):
 
 
 def test_a_rerun_replaces_its_sample_and_a_missing_source_keeps_it(real, tmp_path):
-    from data_prep.prep import prepare_dataset
+    from data_prep.dataset.prep import prepare_dataset
 
     root, out = tmp_path / "runs", tmp_path / "ds.zarr"
     _variants(real, root, 2)

@@ -99,7 +99,7 @@ def test_every_trial_is_in_mlflow_with_metrics_baselines_and_filters(searches: P
     # where the best model looks, on the test composites (magvox explain's files and numbers)
     local = mlf.download_artifacts(parents[0].info.run_id, "explain/explain.json", str(searches))
     explained = json.loads(Path(local).read_text())
-    from data_prep.dataset import open_dataset
+    from data_prep.dataset.store import open_dataset
 
     test = open_dataset(parents[0].data.params["dataset"]).test_composites
     names = [c["composite"] for c in explained["composites"]]
@@ -342,7 +342,7 @@ def test_predict_applies_the_best_model_beside_baselines_fitted_on_development(
 
     import numpy as np
 
-    from data_prep.dataset import open_dataset
+    from data_prep.dataset.store import open_dataset
     from models.baselines import composition_scores
 
     for comp, conf, src, name in (("Fe", "FM", "Fe_bcc_prim_spin.CHGCAR", "CHGCAR"),

@@ -33,7 +33,7 @@ def ended_trials(root: Path, name: str) -> dict[str, int]:
 def test_extend_killed_mid_round_then_resumed(tmp_path: Path) -> None:
     import mlflow
 
-    from data_prep.holdout import scorings
+    from data_prep.dataset.holdout import scorings
 
     data = write_tiny_dataset(tmp_path / "tiny.zarr")
     space = write_space(tmp_path / "space.yaml")

@@ -52,7 +52,7 @@ def write_tiny_dataset(path: Path, composites: int = 12, seed: int = 0) -> Path:
     compounds with the atoms of a Cr2Ge2Te6-like cell; FM ground state (label 1) when the FM
     density has a positive bump."""
     from data_prep.composite import parse_composite
-    from data_prep.dataset import create_store, rebuild_tables, write_sample
+    from data_prep.dataset.store import create_store, rebuild_tables, write_sample
 
     rng = np.random.default_rng(seed)
     create_store(path, train_grid=GRID)

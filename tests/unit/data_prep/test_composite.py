@@ -8,7 +8,7 @@ from data_prep.composite import chalcogen, composite_name, parse_composite
 
 
 def test_table1_names_read_back_to_their_decorations() -> None:
-    from data_prep.structures import Decoration, table1
+    from data_prep.dft.structures import Decoration, table1
 
     for dec in table1():
         sites = parse_composite(dec.name)

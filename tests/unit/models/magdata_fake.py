@@ -1,4 +1,4 @@
-"""Helpers for the models tests: a small in-memory dataset with the data_prep.dataset API.
+"""Helpers for the models tests: a small in-memory dataset with the data_prep.dataset.store API.
 
 (docs/CONTRACTS.md). Fast to build; written to a real Zarr store by write_zarr_dataset.
 
@@ -67,8 +67,8 @@ class FakeDataset:
 
 
 def write_zarr_dataset(path, source: FakeDataset):
-    """Write ``source`` through data_prep.dataset (the real store) and return the path."""
-    from data_prep import dataset as ds
+    """Write ``source`` through data_prep.dataset.store (the real store) and return the path."""
+    from data_prep.dataset import store as ds
     ds.create_store(path, train_grid=source.grid)
     labels = source.labels.set_index("composite")
     for row in source.index.to_dict("records"):

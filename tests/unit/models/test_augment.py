@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 import torch
 
-from data_prep.chgcar import read_chgcar
-from data_prep.dataset import open_dataset
+from data_prep.dataset.store import open_dataset
+from data_prep.io.chgcar import read_chgcar
 from models.augment import (
     Augmenter,
     AugmentError,

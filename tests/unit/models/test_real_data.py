@@ -28,7 +28,7 @@ def test_two_configurations_of_each_composite_as_input_channels(bundled_dataset)
     same array as read alone, each integrating (uB per voxel) to its own run's moment."""
     import numpy as np
 
-    from data_prep.dataset import open_dataset
+    from data_prep.dataset.store import open_dataset
     from models.data import load_samples, per_voxel, to_channels
     from models.trial import TrialConfig
 

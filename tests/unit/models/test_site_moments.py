@@ -65,8 +65,8 @@ def test_nio_sphere_moments_match_vasp_own_site_moments(real):
     """Real VASP data (NiO, SOC, m_z; rhombohedral cell at 33.6 deg, scale factor 4.17): the Ni
     spheres hold +-1.671 uB as the OUTCAR says. VASP integrates over RWIGS = 1.29 A, we over
     1.2 A; the Ni 3d moment sits well inside both, so 5 %."""
-    from data_prep.outputs import read_outcar
-    from data_prep.volumetric import read_volumetric
+    from data_prep.io.outputs import read_outcar
+    from data_prep.io.volumetric import read_volumetric
 
     vol = read_volumetric(real / "NiO_SOC_AFM_grid28.CHGCAR.gz")
     species = [s.specie.symbol for s in vol.structure]
@@ -82,8 +82,8 @@ def fm_runs() -> tuple[np.ndarray, np.ndarray]:
     """(S, 2) A-sphere moments of the FM densities of every bundled composite (Te, Se, S), and
     (S, 2) GPAW's A1, A2 moments from each run's magvox_run.json, found through the sample's
     recorded (relative) source."""
-    from data_prep.dataset import open_dataset, resolve_source
-    from data_prep.outputs import read_run_json
+    from data_prep.dataset.store import open_dataset, resolve_source
+    from data_prep.io.outputs import read_run_json
     from models.data import INTEGRAL_NAMES, load_samples
 
     samples = load_samples(REPO / "data" / "cgt.yaml", "moment", "FM", site_moments=True)

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from data_prep.composite import chalcogen
-from data_prep.dataset import open_dataset
+from data_prep.dataset.store import open_dataset
 from models.data import labelled_composites
 from models.evaluate import compare
 from models.pooled import pool
