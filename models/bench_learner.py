@@ -76,7 +76,7 @@ def first_layer(cin: int = 2, cout: int = 8, kernel: int = 4, stride: int = 4, b
 
 
 class InMemory:
-    """A dataset read once into memory, as a search holds it (``search.data.SharedDataset``):
+    """A dataset read once into memory, as a search holds it (``search.tune.data.SharedDataset``):
     the trials timed below then pay what a search trial pays, not the store's reading."""
 
     def __init__(self, dataset: Any) -> None:

@@ -9,7 +9,7 @@ input units and channels), divided by the model's own stored ``input_scale``: no
 on the new dataset. A dataset that cannot feed the network (another training grid, none of its
 input configurations) is refused before a density is read; single composites without every input
 configuration are skipped with the reason. No labels are needed. No MLflow here
-(``search.predict`` finds a search's model).
+(``search.evaluation.predict`` finds a search's model).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
     python -m models.sweep --target moment --lr 0.005 0.01 0.03 0.1 --batch 2 4 8 \
         --out data/derivations/lr_moment.json
 
-Each configuration (the default search's learner for the target, ``search.sampling.
+Each configuration (the default search's learner for the target, ``search.tune.sampling.
 default_learner``, with that lr and batch) is cross-validated over the development composites
 (``models.evaluate.score_development_folds``, the search's fold count) with several seeds; the
 rows give the pooled out-of-fold metric per seed, their mean and spread. What the default space
@@ -28,7 +28,7 @@ def sweep(target: str, lrs: list[float], batches: list[int], seeds: int, dataset
     """One row per (lr, batch): the pooled development-fold metric of each seed (seeds 0..n-1),
     their mean and standard deviation, and the wall time (s)."""
     from models.evaluate import score_development_folds
-    from search.sampling import default_learner
+    from search.tune.sampling import default_learner
 
     rows = []
     for lr in lrs:
@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     from datetime import UTC, datetime
 
     from data_prep.io.fileio import write_text_atomic
-    from search.overrides import parse_sets
+    from search.tune.overrides import parse_sets
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--target", required=True)

@@ -8,7 +8,7 @@ The view has the members of ``data_prep.dataset.store.MagDataset`` (``index``, `
 store. Each store keeps its own recorded test split; the union is the dataset's test split, which is
 then stratified by X as well as by label. A composite may live in one store only.
 
-    # an outer fold of a nested cross-validation (``search.assess`` writes such files)
+    # an outer fold of a nested cross-validation (``search.evaluation.assess`` writes such files)
     stores: [/abs/cgt_te.zarr, /abs/cgt_se.zarr, /abs/cgt_s.zarr]
     test_composites: [CrVGe2Te6, CrNiSi2Se6, ...]   # held out instead of the stores' own splits
 

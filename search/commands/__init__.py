@@ -8,11 +8,11 @@ from __future__ import annotations
 import argparse
 
 from models import CPU_THREADS
-from search.state import SEARCHES_DIR, SEARCHES_ENV
+from search.tune.state import SEARCHES_DIR, SEARCHES_ENV
 
 
 def add_root_argument(parser: argparse.ArgumentParser) -> None:
-    """``--root``: the folder holding the searches (``search.state.searches_root``)."""
+    """``--root``: the folder holding the searches (``search.tune.state.searches_root``)."""
     parser.add_argument("--root", help=f"searches folder (default ${SEARCHES_ENV} or "
                         f"./{SEARCHES_DIR})")
 

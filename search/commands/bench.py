@@ -36,7 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run the benchmark, print and append the section."""
     from models.bench import run_bench
-    from search.sampling import default_learner
+    from search.tune.sampling import default_learner
 
     dataset = args.dataset if args.dataset and Path(args.dataset).exists() else None
     print(run_bench(dataset, args.out, args.threads, presets=args.presets,

@@ -7,7 +7,7 @@
 
 Integrated Gradients against the zero-density baseline (the non-magnetic crystal), the
 attribution summed over each atom's region, occlusion of whole sites, and the same network with
-re-initialised weights beside it (search.explain has the files and their units). Without
+re-initialised weights beside it (search.evaluation.explain has the files and their units). Without
 --composites the dataset's held-out test composites are explained. A model and a dataset that do
 not fit, a composite not in the dataset or a file that is not a magvox model: one line, exit 2.
 """
@@ -18,7 +18,7 @@ import argparse
 from pathlib import Path
 
 from search.commands import add_compute_arguments, add_root_argument
-from search.defaults import EXPLAIN_STEPS
+from search.tune.defaults import EXPLAIN_STEPS
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -50,8 +50,8 @@ def run(args: argparse.Namespace) -> int:
 
     from models.config import ConfigError
     from models.device import resolve_device
-    from search import predict
-    from search.explain import explain
+    from search.evaluation import predict
+    from search.evaluation.explain import explain
 
     if (args.search is None) == (args.model is None):
         print("magvox explain: give a SEARCH name or --model PATH (one of them)",

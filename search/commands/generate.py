@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from data_prep.dft.generate import specs_from_args, specs_from_record
-    from search.overrides import parse_sets
+    from search.tune.overrides import parse_sets
 
     try:
         if args.from_run:

@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
 
     from models.config import ConfigError
     from models.device import resolve_device
-    from search import predict
+    from search.evaluation import predict
 
     if (args.search is None) == (args.model is None):
         print("magvox predict: give a SEARCH name or --model PATH (one of them)", file=sys.stderr)

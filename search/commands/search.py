@@ -14,8 +14,9 @@ import argparse
 
 from data_prep import BUNDLED_DATASET, TARGET_COLUMNS
 from models import BENCHMARKS
+from search.bench.learning import TARGETS as LEARNING_TARGETS
 from search.commands import add_root_argument
-from search.defaults import (
+from search.tune.defaults import (
     ASSESS_FINAL_SEEDS,
     BENCH_SEEDS,
     BENCH_TARGET,
@@ -24,10 +25,9 @@ from search.defaults import (
     OUTER_FOLDS,
     WARM_K,
 )
-from search.learning_bench import TARGETS as LEARNING_TARGETS
-from search.sampling import SAMPLERS
-from search.space import bundled_spaces
-from search.state import MLFLOW_DB, SEARCHES_DIR
+from search.tune.sampling import SAMPLERS
+from search.tune.space import bundled_spaces
+from search.tune.state import MLFLOW_DB, SEARCHES_DIR
 
 SPACE_NAMES = ", ".join(bundled_spaces())
 
@@ -140,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
     """Run the action; a bad space, name, dataset or cluster file is one line and exit 2."""
     import sys
 
-    from search import actions
+    from search.commands import actions
 
     try:
         return actions.ACTIONS[args.action](args)

@@ -58,8 +58,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def trial_config(args: argparse.Namespace) -> TrialConfig:
     """The TrialConfig of --preset (none: the default search's learner) and --set."""
     from models.trial import TrialConfig
-    from search.overrides import parse_sets
-    from search.sampling import default_learner
+    from search.tune.overrides import parse_sets
+    from search.tune.sampling import default_learner
 
     sets = parse_sets(args.overrides)
     if args.preset is None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 
 from search.commands import add_root_argument
-from search.ui import HOST, PORT
+from search.tracking.ui import HOST, PORT
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -20,7 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from search.ui import serve
+    from search.tracking.ui import serve
 
     return serve(args.name, root=args.root, tracking_uri=args.tracking_uri,
                  host=args.host, port=args.port)

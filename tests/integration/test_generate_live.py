@@ -29,7 +29,8 @@ ENV = {**os.environ, "GPAW_SETUP_PATH": SETUPS, "COLUMNS": "300"}
 
 
 def generate_cmd(out: Path, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "search.cli", "generate", "--out", str(out), *CGT, *FAST, *extra]
+    return [sys.executable, "-m", "search.commands.cli", "generate", "--out", str(out), *CGT,
+            *FAST, *extra]
 
 
 def run_on_a_terminal(cmd: list[str]) -> tuple[int, str]:

@@ -29,7 +29,7 @@ CONFIGS = ["NM", "FM", "AFM-Neel", "AFM-zigzag", "AFM-stripy"]
 def magvox(*args: str, check: bool = True, **kw) -> subprocess.CompletedProcess:
     env = {**os.environ, "GPAW_SETUP_PATH": os.environ.get("GPAW_SETUP_PATH",
                                                           "/usr/share/gpaw-setups")}  # fmt: skip
-    cmd = [sys.executable, "-m", "search.cli", *args]
+    cmd = [sys.executable, "-m", "search.commands.cli", *args]
     res = subprocess.run(cmd, capture_output=True, text=True, env=env, **kw)
     if check and res.returncode != 0:
         raise AssertionError(f"{cmd} -> {res.returncode}\n{res.stdout}\n{res.stderr}")
@@ -123,7 +123,7 @@ def test_killed_campaign_resumes_with_only_the_missing_runs(tmp_path):
     args = ["generate", "--out", str(tmp_path), *CGT, "--configs", "FM", "AFM-Neel", "NM", *FAST,
             "--num-cpus", "1"]  # fmt: skip
     env = {**os.environ, "GPAW_SETUP_PATH": "/usr/share/gpaw-setups"}
-    proc = subprocess.Popen([sys.executable, "-m", "search.cli", *args], env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "search.commands.cli", *args], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)  # fmt: skip
     first = None

@@ -48,7 +48,7 @@ def test_cnn_fits_eight_training_composites(bundled_dataset):
 
 def shipped(target: str) -> dict:
     """What ``magvox train --set target=TARGET`` trains (search/spaces/default.yaml)."""
-    from search.sampling import default_learner
+    from search.tune.sampling import default_learner
 
     return default_learner({"target": target})
 

@@ -30,7 +30,7 @@ def trained(tmp_path_factory, bundled_dataset: Path) -> Path:
     """The default learner trained one epoch (2 folds) on the bundled set, saved as a file."""
     from models.saved import save_model
     from models.train import run_trial
-    from search.sampling import default_learner
+    from search.tune.sampling import default_learner
 
     result = run_trial(default_learner({"epochs": 1, "folds": 2}), bundled_dataset, device="cpu")
     path = tmp_path_factory.mktemp("model") / "model.pt"

@@ -31,7 +31,7 @@ TREE = [  # (composite, configuration, real file, name in the run folder)
 
 
 def _prep(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "search.cli", "prep", *args]
+    cmd = [sys.executable, "-m", "search.commands.cli", "prep", *args]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
 
 
@@ -100,7 +100,7 @@ def test_kill9_midway_then_rerun_gives_same_store(real, tmp_path):
     root = tmp_path / "runs"
     _variants(real, root, 10)
     killed, clean = tmp_path / "killed.zarr", tmp_path / "clean.zarr"
-    cmd = [sys.executable, "-m", "search.cli", "prep", str(root), "--out", str(killed),
+    cmd = [sys.executable, "-m", "search.commands.cli", "prep", str(root), "--out", str(killed),
            "--workers", "0", "--quiet"]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 120

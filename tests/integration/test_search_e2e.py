@@ -122,8 +122,8 @@ def test_every_trial_is_in_mlflow_with_metrics_baselines_and_filters(searches: P
 
 def test_a_warm_started_search_tries_the_best_trials_of_the_earlier_one_first(
         searches: Path, tmp_path: Path) -> None:
-    from search import report
-    from search.state import SearchPaths, load_record
+    from search.tracking import report
+    from search.tune.state import SearchPaths, load_record
 
     earlier = load_record(SearchPaths(searches, "rnd"))
     best = sorted(report.trial_runs(earlier),
@@ -268,8 +268,8 @@ def test_ui_shows_experiment_trials_and_a_filter_picture(searches: Path,
                                                         tmp_path: Path) -> None:
     """The URL ``magvox ui`` prints opens the model-training view on every completed trial, its
     search-metric value in its row, best first; a trial's filter picture opens from its run."""
-    from search.report import metric_name
-    from search.state import SearchPaths, load_record
+    from search.tracking.report import metric_name
+    from search.tune.state import SearchPaths, load_record
 
     runs, _ = runs_of(searches, "rnd")
     metric, mode = metric_name(load_record(SearchPaths(searches, "rnd")))
@@ -278,7 +278,7 @@ def test_ui_shows_experiment_trials_and_a_filter_picture(searches: Path,
     trial = trials[0]
     port = free_port()
     log = tmp_path / "ui.log"
-    proc = subprocess.Popen([sys.executable, "-m", "search.cli", "ui", "rnd", "--root",
+    proc = subprocess.Popen([sys.executable, "-m", "search.commands.cli", "ui", "rnd", "--root",
                              str(searches), "--port", str(port)], cwd=searches,
                             stdout=log.open("w"), stderr=subprocess.STDOUT, text=True,
                             start_new_session=True)

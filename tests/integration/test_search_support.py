@@ -84,7 +84,7 @@ def magvox(*args: str, cwd: Path, timeout: float = 240, check: bool = True,
            env: dict | None = None) -> subprocess.CompletedProcess:
     """Run ``magvox ARGS`` (the real console entry) in ``cwd``; output captured as text."""
     full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
-    cmd = [sys.executable, "-m", "search.cli", *args]
+    cmd = [sys.executable, "-m", "search.commands.cli", *args]
     done = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout,
                           env=full_env)
     if check and done.returncode != 0:
@@ -128,7 +128,7 @@ def optuna_trials(folder: Path) -> dict[int, tuple[str, dict]]:
 def start_background(args: list[str], cwd: Path, log: Path,
                      env: dict | None = None) -> subprocess.Popen:
     """``magvox ARGS`` as a background process in its own session (so kill -9 hits only it)."""
-    cmd = [sys.executable, "-m", "search.cli", *args]
+    cmd = [sys.executable, "-m", "search.commands.cli", *args]
     full_env = {**(env or os.environ), "PYTHONUNBUFFERED": "1"}
     return subprocess.Popen(cmd, cwd=cwd, stdout=log.open("w"), stderr=subprocess.STDOUT,
                             start_new_session=True, env=full_env)

@@ -23,7 +23,7 @@ from slurm_search_support import (
 )
 from test_search_support import completed_trials, magvox, optuna_trials, wait_until
 
-from search.cluster import parse_time
+from search.cluster.spec import parse_time
 
 pytestmark = pytest.mark.slow
 TRIALS = 10  # of 10 epochs each (1 epoch is so short that the search would end first)

@@ -59,7 +59,7 @@ def test_search_submitted_to_slurm_runs_trials_on_both_nodes(slurm, tmp_path: Pa
 
 def assert_token_is_required(address: str, token: Path) -> None:
     """The job's Ray answers with the search's token and refuses a client without it."""
-    probe = ("import sys; from search.raynodes import alive_nodes; "
+    probe = ("import sys; from search.cluster.raynodes import alive_nodes; "
              f"print(len(alive_nodes({address!r})))")
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_AUTH")}
     refused = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,

@@ -10,8 +10,8 @@ from models.config import ConfigError
 from models.estimate import estimate
 from models.net import num_parameters
 from models.presets import create_model, list_models
-from search.cli import main
-from search.overrides import parse_sets as parse_overrides
+from search.commands.cli import main
+from search.tune.overrides import parse_sets as parse_overrides
 
 
 @pytest.mark.parametrize("name", list_models())

@@ -127,8 +127,8 @@ def test_the_written_maps_read_back_with_pymatgen_and_integrate_to_the_table(pla
     from pymatgen.io.common import VolumetricData
     from pymatgen.io.vasp import Chgcar
 
-    from search.explain import explain
-    from search.predict import file_model
+    from search.evaluation.explain import explain
+    from search.evaluation.predict import file_model
 
     data, result, _, _, _ = planted
     path = tmp_path / "model.pt"
@@ -157,8 +157,8 @@ def test_the_written_maps_read_back_with_pymatgen_and_integrate_to_the_table(pla
 
 
 def test_a_hybrid_network_is_explained_with_its_composition_held_fixed(tmp_path):
-    from search.explain import explain
-    from search.predict import file_model
+    from search.evaluation.explain import explain
+    from search.evaluation.predict import file_model
 
     data = PlantedSites(n=40)
     result = run_trial({**PLANTED, "head": "hybrid", "epochs": 3}, data, device="cpu")

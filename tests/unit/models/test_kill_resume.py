@@ -19,8 +19,8 @@ ARGS = ["--preset", "seed-base", "--set", "kernel_sizes=[5]", "--set", f"epochs=
 
 
 def _train(store, out, **kw):
-    cmd = [sys.executable, "-m", "search.cli", "train", "--dataset", str(store), "--out", str(out),
-           *ARGS]
+    cmd = [sys.executable, "-m", "search.commands.cli", "train", "--dataset", str(store), "--out",
+           str(out), *ARGS]
     return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kw)
 
 
