@@ -104,13 +104,13 @@ class MagNet(nn.Module):
         return self.convs[0].prepare_input(x, self.cfg.tiling)
 
     def activations(
-        self, x: Tensor, x_hat: Tensor | list[Tensor] | None = None,
+        self, x: Tensor | None, x_hat: Tensor | list[Tensor] | None = None,
         composition: Tensor | None = None,
     ) -> dict[str, Tensor]:
         """Every intermediate tensor by name: ``conv{i}``, ``act{i}``, ``pool{i}``, ``features``,
         ``dense{j}``, ``output`` (and ``aux`` with auxiliary outputs). ``x`` is raw
         (un-normalised) input; with ``x_hat`` (the first conv's prepared raw input: spectra or
-        padded copies) x is only read for its batch size.
+        padded copies) x is not read and may be None.
         ``composition``: the (B, W) encoding, for a hybrid or composition head.
         """
         out: dict[str, Tensor] = {}

@@ -211,3 +211,33 @@ def test_repeats_rerun_the_cross_validation_with_new_seeds(fake_dataset):
     assert "x 2 seeds" in two.table()
     with pytest.raises(ConfigError, match="repeats"):
         run_trial({**BASE, "repeats": 0}, fake_dataset)
+
+
+def test_cached_padded_inputs_train_the_same_network_as_raw_batches(fake_dataset, monkeypatch):
+    """The default learner's direct conv reads each batch's circularly padded inputs from the
+    trial's cache (stacked into a reused buffer) instead of x: the same network comes out as
+    with the cache off, and the buffer really was used."""
+    import models.member as member
+
+    config = {"preset": "periodic-fast", "epochs": 3, "batch_size": 4, "folds": 2}
+    seen: list[type] = []
+    batch = member.SpectrumCache.batch
+
+    def spy(self, idx):
+        out = batch(self, idx)
+        seen.append(type(out))
+        return out
+
+    monkeypatch.setattr(member.SpectrumCache, "batch", spy)
+    cached = run_trial(config, fake_dataset)
+    assert seen and set(seen) == {torch.Tensor}  # stacked padded inputs, every batch
+    init = member.SpectrumCache.__init__
+    monkeypatch.setattr(member.SpectrumCache, "__init__",
+                        lambda self, model, x, enabled=True: init(self, model, x, False))
+    seen.clear()
+    raw = run_trial(config, fake_dataset)
+    assert set(seen) <= {type(None)}
+    np.testing.assert_allclose(cached.filters, raw.filters, rtol=1e-4, atol=1e-6)
+    for a, b in zip(cached.history, raw.history, strict=True):
+        assert a["train_loss"] == pytest.approx(b["train_loss"], rel=1e-4)
+        assert a["val_loss"] == pytest.approx(b["val_loss"], rel=1e-4)
