@@ -1,9 +1,11 @@
-"""``magvox bench``: timings of the base model on this machine, appended to BENCHMARKS.md.
+"""Timings of the networks on this machine: the figures of ``magvox bench base`` and
+``magvox bench learner`` (``search.bench`` writes them as records and renders BENCHMARKS.md).
 
-Measures in one run: (1) the first conv layer of seed-base, forward+backward per sample, FFT vs
+``measure_base``: (1) the first conv layer of seed-base, forward+backward per sample, FFT vs
 torch.nn.Conv3d (oneDNN) and their ratio; (2) one seed-base epoch over 62 samples (43 train,
 19 validation) with the FFT backend, in a fresh subprocess whose peak RSS is (3), at batch 20.
 Without a dataset, the epoch runs on synthetic densities of the real shape (timing only).
+``measure_learner``: the default learner (``models.bench_learner``).
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ import resource
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,11 +26,7 @@ import pandas as pd
 import torch
 
 from data_prep import TRAIN_GRID
-from models import BENCHMARKS, CPU_THREADS
-
-HEADER = ("# magvox benchmarks\n\n"
-          "## models: large-kernel convolution and seed-base epochs (`magvox bench`)\n")
-
+from models import CPU_THREADS
 
 # the bench's dataset size: the original work's 62 composites (its one-epoch figures)
 BENCH_SAMPLES = 62
@@ -158,9 +155,9 @@ def epoch(dataset: str | None, preset: str = "seed-base", epochs: int = 2) -> di
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def machine() -> str:
-    """The conditions of a measurement, now: cores, CPU model, the threads torch uses, torch's
-    version and the load average (the one description every bench section gives)."""
+def machine_info() -> dict[str, Any]:
+    """The machine a measurement runs on: cores, CPU model, torch threads and version, the GPU
+    torch sees (None on a CPU-only machine)."""
     cpu = platform.processor() or platform.machine()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -169,89 +166,30 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    return (f"{os.cpu_count()} cores ({cpu}), {torch.get_num_threads()} torch threads, torch "
-            f"{torch.__version__}, load average {os.getloadavg()[0]:.1f}")
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+    return {"cores": os.cpu_count(), "cpu": cpu, "torch_threads": torch.get_num_threads(),
+            "torch": torch.__version__, "gpu": gpu}
 
 
-def _first_layer_rows(first: dict[str, Any]) -> list[str]:
-    names = {"direct": "torch.nn.Conv3d (oneDNN), 2x2-tiled 120^3 input",
-             "fft_plain": "FFT on the tiled 120^3 input, no cache (plain torch.fft)",
-             "fft_cached": "FFT, one period + cached input spectrum (what training uses)"}
-    rows = [f"| seed-base conv1, 1 sample, {names[k]}: forward / backward / CPU fwd+bwd | "
-            f"{f:.3f} s / {b:.3f} s / {c:.2f} s | |" for k, (f, b, c) in first["runs"].items()]
-    rows.append(f"| ratio Conv3d / FFT, forward+backward (cached; plain); forward only | "
-                f"{first['ratio']:.0f}x; {first['ratio_plain']:.0f}x; "
-                f"{first['ratio_forward']:.0f}x | >= 30 (goal 100) |")
-    return rows
+def machine() -> str:
+    """``machine_info`` and the load average now, in words (for a log line)."""
+    m = machine_info()
+    gpu = f", {m['gpu']}" if m["gpu"] else ""
+    return (f"{m['cores']} cores ({m['cpu']}), {m['torch_threads']} torch threads, torch "
+            f"{m['torch']}{gpu}, load average {os.getloadavg()[0]:.1f}")
 
 
-def markdown(first: dict[str, Any], ep: dict[str, Any], est_mb: float,
-             presets: list[tuple[dict[str, Any], float]]) -> str:
-    """The BENCHMARKS.md section for one run."""
-    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    wall, cpu = ep["wall_s"], ep["cpu_s"]
-    lines = [
-        f"### magvox bench, {when}", "",
-        f"Machine: {machine()} when it ran (a DFT campaign and other "
-        f"jobs share the cores, so wall times are inflated; CPU s = user+system time of the "
-        f"trial process summed over its threads, an upper bound of the idle-machine wall time "
-        f"with one thread and about twice it with two). Epoch data: {ep['data']}.", "",
-        "| measure | value | target |", "|---|---|---|",
-        *_first_layer_rows(first),
-        f"| seed-base epoch, {ep['n_train']} train + {ep['n_val']} val, batch 20, FFT, first "
-        f"epoch (fills the spectrum cache): wall / CPU | {wall[0]:.1f} s / {cpu[0]:.1f} s "
-        f"| <= 20 s (goal 8 s) |",
-        f"| same, second epoch: wall / CPU | {wall[-1]:.1f} s / {cpu[-1]:.1f} s | <= 20 s |",
-        f"| peak RSS of that trial process | {ep['peak_rss_mb']:.0f} MB | <= 2048 MB |",
-        f"| `magvox estimate` for it | {est_mb:.0f} MB "
-        f"({100 * (est_mb / ep['peak_rss_mb'] - 1):+.0f}%) | within 30% |", ""]
-    if presets:
-        lines += [f"| preset (1 epoch, {BENCH_SAMPLES} samples, batch 20) | epoch wall / CPU "
-                  "| peak RSS | estimate |", "|---|---|---|---|"]
-        for p, est in presets:
-            lines.append(f"| {p['preset']} | {p['wall_s'][0]:.1f} s / {p['cpu_s'][0]:.1f} s | "
-                         f"{p['peak_rss_mb']:.0f} MB | {est:.0f} MB "
-                         f"({100 * (est / p['peak_rss_mb'] - 1):+.0f}%) |")
-        lines.append("")
-    return "\n".join(lines)
-
-
-def learner_section(learner: dict[str, Any], dataset: str | None) -> str:
-    """The default learner's section: its first conv direct vs FFT and, on a dataset, the whole
-    default trial with backend auto vs fft (``models.bench_learner``)."""
-    from models import bench_learner
-
-    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    layer = bench_learner.first_layer()
-    trial = bench_learner.whole_trial(learner, dataset) if dataset else None
-    head = [f"### magvox bench, default learner, {when}", "",
-            f"Machine: {machine()} when it ran. "
-            f"Trial: {learner.get('preset')} as the default search tries it first "
-            f"({learner.get('epochs')} epochs, {learner.get('folds')} folds) on {dataset}.", ""]
-    return "\n".join(head + bench_learner.markdown(layer, trial))
-
-
-def _append(out: str | Path, text: str) -> None:
-    new = not Path(out).exists()
-    with open(out, "a", encoding="utf-8") as fh:
-        fh.write(f"{HEADER}\n" if new else "\n")
-        fh.write(text)
-
-
-def run_bench(dataset: str | None = None, out: str | Path = BENCHMARKS,
-              threads: int = CPU_THREADS, presets: bool = False,
-              learner: dict[str, Any] | None = None, learner_only: bool = False) -> str:
-    """Measure everything (``learner``: the default search's first configuration, measured
-    first; ``learner_only``: that alone), append the section(s) to ``out``, return them."""
+def measure_base(dataset: str | None = None, threads: int = CPU_THREADS,
+                 presets: bool = False) -> dict[str, Any]:
+    """The original base model (seed-base) on this machine -> the ``seed-base`` record's figures:
+    ``first_layer`` (its first conv, FFT vs torch.nn.Conv3d), ``epoch`` (two epochs over
+    BENCH_SAMPLES composites at batch 20 in a fresh process: wall and CPU s per epoch, peak RSS),
+    ``estimate_mb`` (``magvox estimate`` of that trial) and, with ``presets``, one epoch of each
+    other preset beside its estimate."""
     torch.set_num_threads(threads)
     os.environ["OMP_NUM_THREADS"] = str(threads)
     from models.estimate import estimate
 
-    sections = [learner_section(learner, dataset)] if learner else []
-    if learner_only:
-        text = "\n".join(sections)
-        _append(out, text)
-        return text
     first = first_layer()
     ep = epoch(dataset)
     est = estimate({"preset": "seed-base", "backend": "fft"},
@@ -259,8 +197,26 @@ def run_bench(dataset: str | None = None, out: str | Path = BENCHMARKS,
     others = []
     for name in ("seed-small", "seed-largep", "periodic") if presets else ():
         measured = epoch(dataset, name, epochs=1)
-        others.append((measured, estimate({"preset": name, "batch_size": 20},
-                                           n_samples=BENCH_SAMPLES).train_memory_mb))
-    text = "\n".join([*sections, markdown(first, ep, est, others)])
-    _append(out, text)
-    return text
+        others.append({**measured, "estimate_mb": estimate(
+            {"preset": name, "batch_size": 20}, n_samples=BENCH_SAMPLES).train_memory_mb})
+    return {"first_layer": first, "epoch": ep, "estimate_mb": est, "presets": others,
+            "dataset": dataset, "samples": BENCH_SAMPLES, "batch_size": 20}
+
+
+def measure_learner(learner: dict[str, Any], dataset: str | None, threads: int = CPU_THREADS,
+                    process: bool = True) -> dict[str, Any]:
+    """The default learner (``learner``: the default search's first configuration) -> the
+    ``learner`` record's figures: ``layer`` (its strided first conv, direct vs FFT, FLOPs and
+    bytes), ``trial`` (the whole default trial held in memory, backend auto vs fft) and, with
+    ``process``, ``process`` (``magvox train --preset P`` as a user runs it, auto vs fft: the
+    command issue 21 timed at 127 s)."""
+    from models import bench_learner
+
+    torch.set_num_threads(threads)
+    os.environ["OMP_NUM_THREADS"] = str(threads)
+    out: dict[str, Any] = {"learner": learner, "dataset": dataset,
+                           "layer": bench_learner.first_layer()}
+    out["trial"] = bench_learner.whole_trial(learner, dataset) if dataset else None
+    if process and dataset:
+        out["process"] = bench_learner.process_trial(str(learner.get("preset")), dataset)
+    return out

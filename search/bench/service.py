@@ -1,4 +1,4 @@
-"""Measure the search service on this machine; append the figures to BENCHMARKS.md.
+"""``magvox bench service``: the search service's cost on this machine (the ``service`` record).
 
 - Overhead per trial: a search of K identical trials, one at a time, against ``run_trial`` of the
   same configuration called directly in one process on the same in-memory data. The difference
@@ -21,7 +21,6 @@ from typing import Any
 
 import yaml
 
-from models.bench import machine
 from search.tune import service
 from search.tune.defaults import BENCH_SEEDS, BENCH_TARGET, BENCH_TRIALS
 from search.tune.space import load_space
@@ -167,51 +166,11 @@ def tpe_vs_random(dataset_path: str, root: Path, trials: int, seeds: list[int],
     return out
 
 
-def overhead_table(ovs: dict[str, dict], last_column: str, key: str, unit: str = "s") -> list[str]:
-    """Markdown rows of the overhead measurements (one per bench configuration)."""
-    lines = [f"| trial | bare run_trial | run_trial in the search | per trial in the search | "
-             f"overhead against bare | service cost per trial | idle between trials | "
-             f"{last_column} |", "|---|---|---|---|---|---|---|---|"]
-    for label, ov in ovs.items():
-        lines.append(f"| {label} | {ov['bare_s']:.2f} s | {ov['compute_s']:.2f} s | "
-                     f"{ov['per_trial_s']:.2f} s | {ov['overhead_s']:.2f} s = "
-                     f"{ov['overhead_pct']:.0f}% | **{ov['service_s']:.2f} s** = "
-                     f"{ov['service_pct']:.0f}% | {ov['gap_s']:.2f} s | {ov[key]:.1f} {unit} |")
-    return lines
-
-
-def markdown(ovs: dict[str, dict], tph: dict | None, cmp: dict | None, trials: int, dataset: str,
-             target: str, at_start: str) -> str:
-    """The BENCHMARKS.md section (``tph`` and ``cmp`` None: overhead only)."""
-    lines = [
-        f"### Search service ({time.strftime('%Y-%m-%d %H:%M')}; `magvox search bench`)",
-        f"Machine: {at_start} at the start; {machine()} at the end (this bench included).",
-        f"Dataset `{dataset}`, target {target}; one private local Ray cluster, SQLite MLflow.",
-        "Overhead = median interval between successive trial ends (identical trials, one at a "
-        "time: Ray scheduling and reporting, per-epoch checkpoints, MLflow params, metrics and "
-        "artifacts, data hand-over) minus `run_trial` called directly on the same data; idle "
-        "between trials = median time from one trial's end to the next one's start. " + IN_TRIAL,
-        "", *overhead_table(ovs, "start-up (once)", "startup_s"),
-    ]
-    if tph is None or cmp is None:
-        return "\n".join(lines) + "\n"
-    lines += [
-        "", f"Default space: {tph['trials']} trials, 2 at a time, {tph['wall_s']:.0f} s wall "
-        f"including start-up = **{tph['per_hour']:.0f} trials/hour** on this dataset.", "",
-        f"TPE vs random: best validation balanced accuracy after {trials} trials "
-        f"(default space, seeds 0-{len(cmp['tpe']) - 1}):", "",
-        "| sampler | per seed | mean |", "|---|---|---|",
-    ]
-    for sampler, values in cmp.items():
-        cells = ", ".join(f"{v:.3f}" for v in values)
-        lines.append(f"| {sampler} | {cells} | {statistics.mean(values):.3f} |")
-    return "\n".join(lines) + "\n"
-
-
-def run_bench(dataset: str, out: Path, trials: int = BENCH_TRIALS, seeds: int = BENCH_SEEDS,
-              target: str = BENCH_TARGET, overhead_only: bool = False) -> str:
-    """Run all measurements in a throw-away searches root; append the section to ``out``."""
-    at_start = machine()
+def measure_service(dataset: str, trials: int = BENCH_TRIALS, seeds: int = BENCH_SEEDS,
+                    target: str = BENCH_TARGET, overhead_only: bool = False) -> dict[str, Any]:
+    """Run all measurements in a throw-away searches root -> the ``service`` record's figures:
+    ``rows`` (bench configuration label -> ``overhead``), ``trials_per_hour`` and
+    ``tpe_vs_random`` (None with ``overhead_only``)."""
     with tempfile.TemporaryDirectory(prefix="magvox-bench-") as tmp:
         root = Path(tmp)
         ovs = {label: overhead(dataset, root, fields, target, n)
@@ -220,7 +179,5 @@ def run_bench(dataset: str, out: Path, trials: int = BENCH_TRIALS, seeds: int = 
         if not overhead_only:
             tph = trials_per_hour(dataset, root, trials)
             cmp = tpe_vs_random(dataset, root, trials, list(range(seeds)), target)
-    text = markdown(ovs, tph, cmp, trials, dataset, target, at_start)
-    with out.open("a") as fh:
-        fh.write("\n" + text)
-    return text
+    return {"dataset": dataset, "target": target, "rows": ovs, "trials_per_hour": tph,
+            "tpe_vs_random": cmp, "trials": trials}

@@ -1,4 +1,5 @@
-"""``magvox search bench --slurm cluster.yaml``: the search service's cost on a Slurm cluster.
+"""``magvox bench slurm cluster.yaml``: the search service's cost on a Slurm cluster (the
+``slurm`` record).
 
 For each bench configuration (``search.bench.service.CONFIGS``) a search of identical trials, one
 at a
@@ -19,13 +20,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from models.bench import machine
 from search.bench.service import (
     CONFIGS,
-    IN_TRIAL,
     bare_trial_s,
     fixed_space,
-    overhead_table,
     steady_state,
     trial_times,
 )
@@ -67,34 +65,18 @@ def slurm_overhead(cluster_yaml: str, dataset: str, root: Path, fields: dict[str
             "first_trial_s": times[0][0] - submitted.timestamp(), "job": job_id}
 
 
-def markdown(results: dict[str, dict], cluster_yaml: str, dataset: str, at_start: str) -> str:
-    """The BENCHMARKS.md section."""
-    spec = load_cluster(cluster_yaml)
-    lines = [
-        f"### Search service on Slurm ({time.strftime('%Y-%m-%d %H:%M')}; "
-        f"`magvox search bench --slurm {cluster_yaml}`)",
-        f"Machine: {at_start} at the start; {machine()} at the end.",
-        f"{spec.nodes} nodes x {spec.cpus_per_node} CPUs, partition {spec.partition}; dataset "
-        f"`{dataset}`. Submit to first trial = from sbatch to the first trial's start. Overhead ="
-        " median interval between successive trial ends (identical trials, one at a time) minus "
-        "`run_trial` called directly on this machine. " + IN_TRIAL, "",
-        *overhead_table(results, "submit to first trial", "first_trial_s"),
-    ]
-    return "\n".join(lines) + "\n"
-
-
-def run_slurm_bench(cluster_yaml: str, dataset: str, out: Path,
-                    labels: list[str] | None = None) -> str:
+def measure_slurm(cluster_yaml: str, dataset: str,
+                  labels: list[str] | None = None) -> dict[str, Any]:
     """Run the Slurm measurements in a throw-away searches root inside the cluster's shared
-    workdir; append the section to ``out``."""
-    workdir = Path(load_cluster(cluster_yaml).workdir).resolve()
-    at_start = machine()
+    workdir -> the ``slurm`` record's figures (``rows`` as the service record's, with the time
+    from sbatch to the first trial)."""
+    spec = load_cluster(cluster_yaml)
+    workdir = Path(spec.workdir).resolve()
     with tempfile.TemporaryDirectory(prefix="magvox-bench-slurm-", dir=workdir) as tmp:
         results = {label: slurm_overhead(cluster_yaml, dataset, Path(tmp), fields,
                                          "ground_state", n)
                    for label, (fields, n) in CONFIGS.items()
                    if labels is None or label in labels}
-    text = markdown(results, cluster_yaml, dataset, at_start)
-    with out.open("a") as fh:
-        fh.write("\n" + text)
-    return text
+    return {"dataset": dataset, "target": "ground_state", "rows": results,
+            "cluster": {"nodes": spec.nodes, "cpus_per_node": spec.cpus_per_node,
+                        "partition": spec.partition}}

@@ -13,7 +13,6 @@ import yaml
 from data_prep.ray_local import RayStartError
 from search.tracking import report
 from search.tune import service
-from search.tune.defaults import BENCH_TRIALS
 from search.tune.space import SpaceError
 from search.tune.state import SearchPaths, load_record, searches_root
 
@@ -188,25 +187,5 @@ def compare(args: argparse.Namespace) -> int:
     return 0
 
 
-def bench(args: argparse.Namespace) -> int:
-    if args.learning:
-        from search.bench.learning import TARGETS, run_learning
-
-        targets = tuple(args.learning_targets or TARGETS)
-        print(run_learning(str(Path(args.dataset).resolve()), Path(args.out), args.trials,
-                           targets))
-        return 0
-    from search.bench.service import run_bench
-
-    if getattr(args, "slurm", None):
-        from search.bench.slurm import run_slurm_bench
-
-        print(run_slurm_bench(args.slurm, str(Path(args.dataset).resolve()), Path(args.out)))
-        return 0
-    print(run_bench(str(Path(args.dataset).resolve()), Path(args.out), args.trials or BENCH_TRIALS,
-                    args.seeds, args.target, overhead_only=args.overhead_only))
-    return 0
-
-
-ACTIONS = {"assess": assess, "compare": compare, "bench": bench, "start": start, "resume": resume,
+ACTIONS = {"assess": assess, "compare": compare, "start": start, "resume": resume,
            "extend": extend, "status": status, "best": best}

@@ -12,15 +12,9 @@ from __future__ import annotations
 
 import argparse
 
-from data_prep import BUNDLED_DATASET, TARGET_COLUMNS
-from models import BENCHMARKS
-from search.bench.learning import TARGETS as LEARNING_TARGETS
 from search.commands import add_root_argument
 from search.tune.defaults import (
     ASSESS_FINAL_SEEDS,
-    BENCH_SEEDS,
-    BENCH_TARGET,
-    BENCH_TRIALS,
     FINAL_SEEDS,
     OUTER_FOLDS,
     WARM_K,
@@ -97,28 +91,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                       help="assessments (names under --root or data/assessments, or folders)")
     add_root_argument(comp)
     comp.add_argument("--out", help="also write the comparison as JSON to this file")
-    bench = sub.add_parser("bench", help="measure service overhead, trials/hour, TPE vs random")
-    bench.add_argument("--dataset", default=str(BUNDLED_DATASET),
-                       help="dataset to search on (default: the bundled one)")
-    bench.add_argument("--trials", type=int,
-                       help=f"trials per search (default {BENCH_TRIALS}; --learning: the space's)")
-    bench.add_argument("--seeds", type=int, default=BENCH_SEEDS,
-                       help="seeds for TPE vs random (default %(default)s)")
-    bench.add_argument("--target", default=BENCH_TARGET,
-                       help="target of the TPE/random comparison (both classes must occur)")
-    bench.add_argument("--out", default=BENCHMARKS,
-                       help="file to append the section to (default %(default)s)")
-    bench.add_argument("--learning", action="store_true",
-                       help="instead: the learning table (default search per target, best CNN "
-                            "on the test split against the baselines)")
-    bench.add_argument("--learning-targets", nargs="+", metavar="TARGET",
-                       choices=list(TARGET_COLUMNS),
-                       help="--learning: these targets only (default: "
-                            f"{' '.join(LEARNING_TARGETS)})")
-    bench.add_argument("--slurm", metavar="CLUSTER_YAML",
-                       help="measure on Slurm instead: overhead per trial, submit to first trial")
-    bench.add_argument("--overhead-only", action="store_true",
-                       help="only the overhead per trial (no trials/hour, no TPE vs random)")
     for action, text in (("status", "progress and a table of the trials, best first"),
                          ("best", "best configuration and metrics")):
         p = sub.add_parser(action, help=text)

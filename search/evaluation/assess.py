@@ -24,6 +24,8 @@ experiments in the same store.
 from __future__ import annotations
 
 import json
+import shlex
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -69,6 +71,7 @@ class AssessRecord:
     parent_run_id: str = ""
     fold_runs: dict[str, str] = field(default_factory=dict)  # "i" -> child run id
     status: str = "running"
+    wall_s: float = 0.0  # time the outer searches ran, summed over the drivers (resumes)
 
 
 def _resolved(opts: AssessOptions) -> tuple[Any, dict[str, Any]]:
@@ -258,7 +261,9 @@ def assess(opts: AssessOptions) -> tuple[AssessRecord, Any]:
     for i in range(len(record.folds)):
         print(f"magvox assess: outer fold {i + 1}/{len(record.folds)} "
               f"({len(record.folds[i])} composites held out)", flush=True)
+        began = time.perf_counter()
         search = run_fold(opts, record, folder, i)
+        record.wall_s += time.perf_counter() - began
         if search.status != "finished":
             record.status = "interrupted"
             save(folder, record)
@@ -281,7 +286,7 @@ def finish(record: AssessRecord, folder: Path, reports: list[dict[str, Any]]) ->
               "seed_predictions": r.get("seed_predictions", [])} for r in reports]
     pooled = pool(record.task, record.target, folds)
     distinct = distinct_states(record, folds)
-    paths = write_outputs(folder, pooled, reports, distinct)
+    paths = write_outputs(folder, pooled, reports, distinct, provenance(record))
     mlf = tracking.client(record.tracking_uri)
     tracking.log_metrics(mlf, record.parent_run_id, pooled.flat())
     if distinct is not None:
@@ -294,6 +299,30 @@ def finish(record: AssessRecord, folder: Path, reports: list[dict[str, Any]]) ->
     record.status = "finished"
     save(folder, record)
     return pooled
+
+
+def command(options: dict[str, Any]) -> str:
+    """The ``magvox search assess`` command line of ``options`` (paths made portable)."""
+    from search.tracking.provenance import portable
+
+    flags = {"dataset": "--dataset", "space": "--space", "sampler": "--sampler",
+             "trials": "--trials", "outer_folds": "--outer-folds", "seed": "--seed",
+             "final_seeds": "--final-seeds"}
+    parts = ["magvox", "search", "assess", options["name"]]
+    for key, flag in flags.items():
+        if options.get(key) is not None:
+            parts += [flag, str(options[key])]
+    for key, value in (options.get("overrides") or {}).items():
+        parts += ["--set", f"{key}={value}"]
+    return portable(shlex.join(parts))
+
+
+def provenance(record: AssessRecord) -> dict[str, Any]:
+    """Date, commit, machine and load at the end, the command, and ``wall`` (s): the time the
+    outer searches ran, over every driver that resumed the assessment."""
+    from search.tracking.provenance import start
+
+    return {**start(command(record.options)), "wall": round(record.wall_s, 1)}
 
 
 def distinct_states(record: AssessRecord, folds: list[dict[str, Any]]) -> dict[str, Any] | None:

@@ -46,10 +46,15 @@ def text(pooled: Any, distinct: dict[str, Any] | None) -> str:
 
 
 def write_outputs(folder: Path, pooled: Any, reports: list[dict[str, Any]],
-                  distinct: dict[str, Any] | None = None) -> list[Path]:
-    """Write the three files into ``folder`` (each atomically); -> their paths."""
+                  distinct: dict[str, Any] | None = None,
+                  provenance: dict[str, Any] | None = None) -> list[Path]:
+    """Write the three files into ``folder`` (each atomically); -> their paths. ``provenance``
+    (date, commit, machine, load, command, wall s) goes into assessment.json: BENCHMARKS.md
+    quotes the record with it."""
     data = {**pooled.to_dict(), "outer_folds": selections(reports),
             "text": text(pooled, distinct)}
+    if provenance is not None:
+        data["provenance"] = provenance
     if distinct is not None:
         data["distinct_states"] = {"collapsed": distinct["collapsed"], "kept": distinct["kept"],
                                    **distinct["pooled"].to_dict()}

@@ -94,7 +94,7 @@ def train(config: dict[str, Any], *, space: dict[str, Any], dataset: Any,
             return
         folder = Path(ckpt)
         final = write_trial_files(folder, fields, result, time.perf_counter() - started)
-        # run_trial's own time and the epochs' hand-over: what `magvox search bench` subtracts
+        # run_trial's own time and the epochs' hand-over: what `magvox bench service` subtracts
         final.update(compute_s=compute_s, report_s=reporting[0])
         tune.report({**final, NODE_KEY: node}, checkpoint=tune.Checkpoint.from_directory(ckpt))
 

@@ -57,6 +57,13 @@ def test_nested_cv_resumes_after_a_kill_and_pools_every_composite_once(
     assert len(result["seed_scores"]) == 2  # the selections trained again with a second seed
     assert result["seed_scores"][0] == result["scores"]["cnn"][0]  # the first is the single run
     assert f"{labelled} composites each predicted once" in out.stdout
+    # where the figure comes from (BENCHMARKS.md quotes it): both drivers' time, the command
+    prov = result["provenance"]
+    assert prov["command"].startswith(f"magvox search assess {name} --dataset ")
+    assert "--trials 2" in prov["command"] and "--set epochs=1" in prov["command"]
+    assert record["wall_s"] > 0 and prov["wall"] == round(record["wall_s"], 1)
+    assert prov["machine"]["cores"] == os.cpu_count() and len(prov["load"]) == 1
+    assert len(prov["commit"].split("+")[0]) == 7  # the checkout's HEAD, wherever it ran
     assert not list(root.rglob("explain.json"))  # an outer fold is scored, never explained
     with sqlite3.connect(root / "mlflow.db") as con:
         children = con.execute(

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from search.bench.service import overhead_table, steady_state
+from search.bench.service import steady_state
+from search.bench.tables import service
 
 
 def test_service_cost_is_the_interval_less_the_trials_own_compute() -> None:
@@ -18,6 +19,10 @@ def test_service_cost_is_the_interval_less_the_trials_own_compute() -> None:
     assert out["service_s"] == pytest.approx(0.505)
     assert out["service_pct"] == pytest.approx(25.25)
     assert out["gap_s"] == pytest.approx(0.1)
-    row = overhead_table({"t": {**out, "startup_s": 9.0}}, "start-up", "startup_s")[-1]
-    assert row == ("| t | 2.20 s | 2.00 s | 2.50 s | 0.30 s = 14% | **0.51 s** = 25% | 0.10 s | "
-                   "9.0 s |")
+    record = {"date": "2026-12-07T04:10Z", "commit": "abc1234", "load": [0.5, 1.0],
+              "machine": {"cores": 2, "cpu": "AMD EPYC"}, "command": "magvox bench service",
+              "figures": {"rows": {"t": {**out, "startup_s": 9.0}}}}
+    row = service([record])[-1]
+    assert row == ("| 2026-12-07 04:10 UTC (abc1234), **current** | 2 cores (AMD EPYC); load "
+                   "0.5-1.0 | t | 2.20 s | 2.00 s | 2.50 s | 0.30 s = 14% | **0.51 s** = 25% | "
+                   "0.10 s | 9.0 s |")
