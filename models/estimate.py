@@ -55,6 +55,7 @@ class Estimate:
     train_memory_mb: float
     available_mb: float | None = None
     notes: list[str] = field(default_factory=list)
+    train_tflop: float = 0.0  # the whole trial's training, TFLOP (``training_flops``)
 
     @property
     def fits(self) -> bool | None:
@@ -72,6 +73,8 @@ class Estimate:
         rows.append(f"parameters {self.params}; memory MB: data {self.data_mb:.0f}, state "
                     f"{self.state_mb:.0f}, activations {self.activation_mb:.0f}, workspace "
                     f"{self.workspace_mb:.0f}, total with runtime {self.train_memory_mb:.0f}")
+        rows.append(f"training, the whole trial (every fold and epoch): {self.train_tflop:.2f} "
+                    "TFLOP of convolution")
         if self.available_mb is not None:
             verdict = "fits" if self.fits else "does NOT fit"
             rows.append(f"{verdict} in {self.available_mb:.0f} MB")
@@ -158,5 +161,21 @@ def estimate(
             data += 8.0 * n_samples * cin * spec  # cached input spectra
     activations = _activation_bytes(cfg, shapes, batch)
     total = RUNTIME_MB + (data + state + activations + workspace) / MB
+    chosen = [le.flops_fft if le.backend == "fft" else le.flops_direct for le, _, _ in layers]
     return Estimate(params, [le for le, _, _ in layers], data / MB, state / MB,
-                    activations / MB, workspace / MB, total, available_mb)
+                    activations / MB, workspace / MB, total, available_mb,
+                    train_tflop=training_flops(trial, sum(chosen), n_samples) / 1e12)
+
+
+def training_flops(trial: TrialConfig, forward_flops: float, n_samples: int) -> float:
+    """FLOPs of a whole trial's training from its per-sample forward FLOPs (the conv layers with
+    their chosen backends): each training sample costs 3x its forward (forward, the input and
+    the weight gradients), each validation sample 1x, per fold, epoch and repeat. ``n_samples``:
+    the development composites (a k-fold split trains on (k-1)/k of them and validates on 1/k;
+    folds = 0: one split by ``val_fraction``)."""
+    if trial.folds >= 2:
+        train, val, splits = (trial.folds - 1) / trial.folds, 1 / trial.folds, trial.folds
+    else:
+        train, val, splits = 1 - trial.val_fraction, trial.val_fraction, 1
+    per_epoch = splits * n_samples * forward_flops * (3 * train + val)
+    return per_epoch * trial.epochs * trial.repeats

@@ -58,16 +58,18 @@ class FeasibilityCheck:
     """Picklable check run on the driver for each suggestion: models' validate and estimate."""
 
     def __init__(self, space: dict[str, Any], grid: tuple[int, int, int], max_mb: float,
-                 samples: dict[str, int] | None = None) -> None:
+                 samples: dict[str, int] | None = None, max_tflop: float = 0.0) -> None:
         self.space, self.grid, self.max_mb = space, tuple(grid), max_mb
         self.samples = dict(samples or {})  # DFT configuration -> samples in the dataset
+        self.max_tflop = max_tflop
 
     def __call__(self, config: dict[str, Any]) -> str | None:
         fields = trial_dict(space_from_dict(self.space), config)
         from models.feasibility import infeasible_reason
 
         n = self.samples.get(str(fields.get("configuration", "FM")), 0)
-        return infeasible_reason(fields, self.grid, self.max_mb, n)
+        return infeasible_reason(fields, self.grid, self.max_mb, n,
+                                 getattr(self, "max_tflop", 0.0))  # a pickle from before it
 
 
 def build_searcher(record: SearchRecord, paths: SearchPaths, grid: tuple[int, int, int],
@@ -93,7 +95,7 @@ def build_searcher(record: SearchRecord, paths: SearchPaths, grid: tuple[int, in
     )
     recorder = MlflowInfeasibleRecorder(record.tracking_uri, record.experiment_id,
                                         record.parent_run_id)
-    check = FeasibilityCheck(record.space, grid, s.max_memory_mb, samples)
+    check = FeasibilityCheck(record.space, grid, s.max_memory_mb, samples, s.max_train_tflop)
     searcher = FeasibleSearch(optuna_search, check, recorder)
     if s.max_concurrent > 0:
         return ConcurrencyLimiter(searcher, max_concurrent=s.max_concurrent)

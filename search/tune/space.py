@@ -65,6 +65,9 @@ class SearchSettings:
         grace_epochs: ASHA grace period (epochs before a trial may be stopped).
         reduction_factor: ASHA reduction factor (keeps the top 1/rf at each rung).
         max_memory_mb: configurations whose estimated training memory exceeds this are infeasible.
+        max_train_tflop: configurations whose estimated training compute (TFLOP over all folds
+            and epochs) exceeds this are infeasible; 0 (default) = no limit. For CPU runs of a
+            space with large direct convolutions (``table2``), e.g. 20 (~10 min on 2 cores).
         checkpoint_every_s: shortest interval between per-epoch checkpoints of a trial (a trial
             cut off by a crash resumes from its last one; shorter trials simply start again).
         dataset: Zarr dataset path (relative to the working directory); null = the bundled one.
@@ -81,6 +84,7 @@ class SearchSettings:
     grace_epochs: int = 1
     reduction_factor: int = 2
     max_memory_mb: float = 4000.0
+    max_train_tflop: float = 0.0
     checkpoint_every_s: float = 10.0
     dataset: str | None = None
 

@@ -78,3 +78,21 @@ def test_train_cli_prints_the_table_and_resumes(tmp_path, capsys):
     assert saved["config"]["kernel_sizes"] == [5] and len(saved["history"]) == 2
     assert main(argv) == 0  # all epochs done: resumes, trains nothing, same table
     assert "epoch" not in capsys.readouterr().err
+
+
+def test_training_flops_count_every_fold_epoch_and_pass():
+    """A trial's training FLOPs: the chosen backends' forward FLOPs per sample, x3 for each
+    training sample (forward, input and weight gradients), x1 for each validation sample."""
+    slow = {"preset": "seed-base", "conv_filters": [4], "kernel_sizes": [24], "strides": [1],
+            "pool_sizes": [2], "backend": "direct", "tiling": [2, 2, 1], "epochs": 2}
+    est = estimate(slow, n_samples=100)
+    (conv,) = est.layers
+    assert conv.backend == "direct" and conv.out_shape == (4, 97, 97, 97)  # tiled 120^3, valid
+    assert conv.flops_direct == 2 * 2 * 4 * 24**3 * 97**3
+    folds = 4  # 4-fold CV: each fold trains on 75 and validates on 25 samples per epoch
+    expected = 2 * folds * (75 * 3 + 25) * conv.flops_direct
+    assert est.train_tflop * 1e12 == pytest.approx(expected)
+    one_split = estimate({**slow, "folds": 0, "val_fraction": 0.3}, n_samples=100)
+    assert one_split.train_tflop * 1e12 == pytest.approx(2 * (70 * 3 + 30) * conv.flops_direct)
+    fft = estimate({**slow, "backend": "fft"}, n_samples=100)
+    assert fft.train_tflop < est.train_tflop / 100  # what the search's backend choice is worth

@@ -80,3 +80,30 @@ def test_memory_check_counts_the_dataset_samples_of_the_trial_configuration() ->
     big = FeasibilityCheck(raw, grid, 4000, {"FM": 5000})
     reason = big({})
     assert reason is not None and "exceeds settings.max_memory_mb = 4000 MB" in reason
+
+
+def test_a_compute_budget_refuses_hour_long_trials_and_keeps_the_base_model() -> None:
+    """table2 on CPUs: a direct 24^3 conv on the 2x2-tiled input (a trial of hours here) is
+    refused under settings.max_train_tflop, the original base model (FFT) is not; no budget
+    (0, the default) refuses neither."""
+    from search.tune.runner import FeasibilityCheck
+    from search.tune.space import load_space
+
+    space = load_space("table2", {"settings.max_train_tflop": 20})
+    assert space.settings.max_train_tflop == 20
+    raw = space.to_dict()
+    raw["params"] = {}
+    slow = {"preset": "seed-base", "conv_filters": [4, 1], "kernel_sizes": [24, 4],
+            "strides": [1, 5], "pool_sizes": [2, 3], "backend": "direct", "epochs": 2,
+            "batch_size": 20, "lr": 0.02, "momentum": 0.1, "tiling": [2, 2, 1],
+            "target": "ground_state", "optimizer": "sgd"}
+    grid, samples = (60, 60, 120), {"FM": 130}
+    capped = FeasibilityCheck({**raw, "fixed": slow}, grid, 16000, samples, 20.0)
+    reason = capped({})
+    assert reason is not None and reason.startswith("compute: estimated ")
+    assert "(2 epochs x 4 folds) exceeds settings.max_train_tflop = 20" in reason
+    assert FeasibilityCheck({**raw, "fixed": {**slow, "backend": "fft"}}, grid, 16000, samples,
+                            20.0)({}) is None  # the same network through the FFT
+    base = {"preset": "seed-base", "target": "ground_state"}
+    assert FeasibilityCheck({**raw, "fixed": base}, grid, 16000, samples, 20.0)({}) is None
+    assert FeasibilityCheck({**raw, "fixed": slow}, grid, 16000, samples)({}) is None
