@@ -33,7 +33,9 @@ from search.tune.tune_state import (
 # can lose: every trial checkpoint forces a save in the same controller step (num_to_keep=1 in
 # new_tuner), so a trial whose final row (and checkpoint) arrived is never trained again: after a
 # restore it resumes from that final checkpoint with no epoch left and reports it once more. The
-# rest (a trial's start, an ASHA stop) is saved at most EXPERIMENT_SAVE_S later. Tune's controller
+# rest (a trial's start) is saved at most EXPERIMENT_SAVE_S later; an ASHA stop forces a save in
+# its own step too (SavedStopsASHA): a trial MLflow shows as pruned is not trained again after a
+# restore (before, a kill within the second after a stop resumed it). Tune's controller
 # steps every 0.1 s while it waits, and saving at every step (period 0) wrote the whole
 # experiment state ten times a second: ~0.2 s of driver CPU per trial with 6 trials, growing with
 # the number of trials.
@@ -148,7 +150,8 @@ def new_tuner(record: SearchRecord, paths: SearchPaths, dataset: Any) -> Any:
     callback, storage."""
     from ray import tune
     from ray.tune.logger import JsonLoggerCallback
-    from ray.tune.schedulers import ASHAScheduler
+
+    from search.tune.scheduler import SavedStopsASHA
 
     space = space_from_dict(record.space)
     s = space.settings
@@ -156,7 +159,7 @@ def new_tuner(record: SearchRecord, paths: SearchPaths, dataset: Any) -> Any:
     # final row (artifacts, baselines) is reported after its last epoch.
     max_t = epochs_of(space) + 1
     # a space run with fewer epochs than its grace period (--set epochs=2): no early stop
-    scheduler = ASHAScheduler(time_attr="epoch", max_t=max_t,
+    scheduler = SavedStopsASHA(time_attr="epoch", max_t=max_t,
                               grace_period=min(s.grace_epochs, max_t),
                               reduction_factor=s.reduction_factor)
     searcher = build_searcher(record, paths, dataset.train_grid,
