@@ -123,13 +123,22 @@ def _result_files(tmp: Path, result: dict, base: dict) -> dict:
 
 
 def _pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` still runs on this host.
+
+    A zombie counts as gone: a killed worker whose parent died too stays a zombie wherever PID 1
+    does not reap orphans (containers), and ``kill(pid, 0)`` still succeeds on it.
+    """
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
-    return True
+        pass
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:  # no procfs (macOS) or gone meanwhile: trust kill()
+        return not Path("/proc/self").exists()
+    return stat.rsplit(")", 1)[-1].split()[0] not in ("Z", "X")
 
 
 def _remove_stale(parent: Path, configuration: str) -> None:

@@ -96,14 +96,22 @@ def test_requeued_job_resumes_the_search_by_itself(slurm, tmp_path: Path, cleanu
 
 def test_time_limit_stops_saves_and_requeues(slurm, tmp_path: Path, cleanup) -> None:
     # SIGUSR1 180 s before the time limit (--signal=B:USR1@180). Slurm looks at time limits every
-    # 30 s, so the search must outlast that: 40 trials of 20 epochs (~80 s on an idle 2 cores)
-    search = Search(slurm, tmp_path, trials=40, epochs=20, time="00:15:00", signal_s=180)
+    # 30 s, so the search must outlast that by far: 100 trials of 20 epochs (a trial takes ~2.5 s,
+    # two at a time: ~2 min on an idle 2 cores; 40 trials ended first once in CI)
+    search = Search(slurm, tmp_path, trials=100, epochs=20, time="00:15:00", signal_s=180)
     cleanup(search)
     search.wait_for_trials(1)
     # bring the end near: 60-120 s left, so Slurm (checking every 30 s) signals at once
     ran = parse_time(slurm.job_field(search.job, "RunTime"))
     slurm.run("scontrol", "update", f"JobId={search.job}", f"TimeLimit={ran // 60 + 2}")
-    wait_until(lambda: slurm.job_field(search.job, "Restarts") == "1", 150)
+
+    def requeued() -> bool:
+        state = slurm.job_field(search.job, "JobState")
+        assert state != "COMPLETED", "the search ended before Slurm signalled:\n" + job_log(
+            search.folder, search.job)[-3000:]
+        return slurm.job_field(search.job, "Restarts") == "1"
+
+    wait_until(requeued, 150)
     search.wait_state("PENDING")
     search.snapshot()
     # the requeued job gets time enough to finish (else it would stop and requeue again)
