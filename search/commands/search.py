@@ -68,18 +68,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="run the new trials in a SLURM job (see cluster.yaml)")
     extend.add_argument("--dry-run", action="store_true", help="with --slurm: do not submit")
     assess = sub.add_parser("assess", help="nested cross-validation of a whole search over every "
-                            "labelled composite: the figure of record (runs again = resumes)")
+                            "labelled composite: the figure of record (run again, with the same "
+                            "options or none, to resume)")
     assess.add_argument("name", help="name of the assessment (its folder under --root)")
     assess.add_argument("--space", help=f"space YAML file or bundled name ({SPACE_NAMES})")
     assess.add_argument("--sampler", choices=SAMPLERS, help="Optuna sampler")
     assess.add_argument("--trials", type=int, help="trials of each outer fold's search")
-    assess.add_argument("--outer-folds", type=int, default=OUTER_FOLDS,
-                        help="outer folds by composite, stratified by label and X (default "
-                             "%(default)s)")
+    assess.add_argument("--outer-folds", type=int,
+                        help=f"outer folds by composite, stratified by label and X (default "
+                             f"{OUTER_FOLDS})")
     assess.add_argument("--seed", type=int, help="seed of the outer folds and the sampler")
-    assess.add_argument("--final-seeds", type=int, default=ASSESS_FINAL_SEEDS,
-                        help="networks (seeds) the selected configuration of each outer fold is "
-                             "trained with and scored by (default %(default)s: mean +- std)")
+    assess.add_argument("--final-seeds", type=int,
+                        help=f"networks (seeds) the selected configuration of each outer fold is "
+                             f"trained with and scored by (default {ASSESS_FINAL_SEEDS}: mean +- "
+                             f"std)")
     assess.add_argument("--dataset", help="Zarr dataset or a YAML list of stores (default: the "
                         "space's, else the bundled one)")
     assess.add_argument("--set", dest="overrides", action="append", default=[],

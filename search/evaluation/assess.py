@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 import shlex
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -50,9 +50,38 @@ class AssessOptions:
     root: str | None = None
     seed: int | None = None
     overrides: dict[str, Any] | None = None
-    outer_folds: int = OUTER_FOLDS
-    final_seeds: int = ASSESS_FINAL_SEEDS
+    outer_folds: int | None = None  # None: OUTER_FOLDS, or the record's on a resume
+    final_seeds: int | None = None  # None: ASSESS_FINAL_SEEDS, or the record's on a resume
     address: str | None = None
+
+
+# option -> its flag, in the order of the command lines in the records
+FLAGS = {"dataset": "--dataset", "space": "--space", "sampler": "--sampler", "trials": "--trials",
+         "outer_folds": "--outer-folds", "seed": "--seed", "final_seeds": "--final-seeds",
+         "overrides": "--set"}  # fmt: skip
+
+
+def conflicts(given: AssessOptions, record: AssessRecord) -> list[str]:
+    """The options of ``given`` that differ from those ``record`` was started with, as
+    "--flag RECORDED (asked: GIVEN)"; options not given (None, no --set) never conflict; the
+    dataset is the same when typed the same or when it resolves to the recorded file."""
+    out = []
+    for key, flag in FLAGS.items():
+        asked, had = getattr(given, key), record.options.get(key)
+        if asked is None or asked == {}:
+            continue
+        if key == "dataset":  # as typed then, or the same file
+            same = asked == had or str(Path(asked).resolve()) == record.dataset
+        else:
+            same = asked == had
+        if not same:
+            def show(v: Any) -> str:
+                if isinstance(v, dict):
+                    return " ".join(f"{k}={x}" for k, x in v.items()) or "none"
+                return "not given" if v is None else str(v)
+
+            out.append(f"{flag} {show(had)} (asked: {show(asked)})")
+    return out
 
 
 @dataclass
@@ -244,17 +273,26 @@ def assess(opts: AssessOptions) -> tuple[AssessRecord, Any]:
     """Run (or resume) the nested cross-validation; -> (record, ``models.pooled.Pooled``)."""
     from data_prep.ray_local import connect
 
-    if opts.final_seeds < 1:
+    if opts.final_seeds is not None and opts.final_seeds < 1:
         raise ValueError(f"--final-seeds {opts.final_seeds}: must be at least 1")
     folder = searches_root(opts.root) / check_name(opts.name)
     if SearchPaths(folder.parent, opts.name).exists():
         raise FileExistsError(f"{folder} holds a search, not an assessment: pick another name")
     record = load(folder)
     if record is None:
+        opts = replace(opts, outer_folds=OUTER_FOLDS if opts.outer_folds is None
+                       else opts.outer_folds, final_seeds=ASSESS_FINAL_SEEDS
+                       if opts.final_seeds is None else opts.final_seeds)  # fmt: skip
         record = new_record(opts, folder)
         open_tracking(record, folder)
         save(folder, record)
     else:  # resume with the options it started with (the outer folds depend on them)
+        differ = conflicts(opts, record)
+        if differ:
+            raise ValueError(
+                f"assessment {opts.name} ({folder}) was started ({record.status}) with other "
+                f"options: {'; '.join(differ)}. Run it with its own options, or none, to "
+                f"resume or show it; pick another name for a new one")
         opts = AssessOptions(**{**record.options, "address": opts.address})
     connect(opts.address)
     reports = []
@@ -305,12 +343,9 @@ def command(options: dict[str, Any]) -> str:
     """The ``magvox search assess`` command line of ``options`` (paths made portable)."""
     from search.tracking.provenance import portable
 
-    flags = {"dataset": "--dataset", "space": "--space", "sampler": "--sampler",
-             "trials": "--trials", "outer_folds": "--outer-folds", "seed": "--seed",
-             "final_seeds": "--final-seeds"}
     parts = ["magvox", "search", "assess", options["name"]]
-    for key, flag in flags.items():
-        if options.get(key) is not None:
+    for key, flag in FLAGS.items():
+        if key != "overrides" and options.get(key) is not None:
             parts += [flag, str(options[key])]
     for key, value in (options.get("overrides") or {}).items():
         parts += ["--set", f"{key}={value}"]

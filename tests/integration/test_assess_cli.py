@@ -73,3 +73,12 @@ def test_nested_cv_resumes_after_a_kill_and_pools_every_composite_once(
             "SELECT value FROM metrics WHERE run_uuid = ? AND key = "
             "'nested_cnn_balanced_accuracy'", (record["parent_run_id"],)).fetchone()
     assert children == FOLDS and pooled is not None and 0.0 <= pooled[0] <= 1.0
+
+    # shown again without options; other options on the same name are refused, record untouched
+    again = magvox("search", "assess", name, "--root", str(root), cwd=tmp_path, timeout=300)
+    assert again.stdout.endswith((root / name / "assessment.txt").read_text())
+    kept = (root / name / "assess.json").read_text()
+    other = magvox(*[a if a != "2" else "3" for a in args], cwd=tmp_path, check=False)
+    assert other.returncode == 2 and len(other.stderr.strip().splitlines()) == 1, other.stderr
+    assert "--trials 2 (asked: 3)" in other.stderr and "--final-seeds 2 (asked: 3)" in other.stderr
+    assert (root / name / "assess.json").read_text() == kept

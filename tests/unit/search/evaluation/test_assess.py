@@ -14,7 +14,14 @@ from data_prep.dataset.store import open_dataset
 from models.data import labelled_composites
 from models.evaluate import compare
 from models.pooled import pool
-from search.evaluation.assess import outer_folds, store_paths, write_view
+from search.evaluation.assess import (
+    AssessOptions,
+    AssessRecord,
+    conflicts,
+    outer_folds,
+    store_paths,
+    write_view,
+)
 
 
 @pytest.fixture(scope="module")
@@ -129,3 +136,25 @@ def test_two_run_input_is_also_scored_without_the_collapsed_pairs(bundled_datase
     assert found["kept"] == len(names) - collapsed == found["pooled"].n_composites
     assert distinct_states(AssessRecord({}, str(bundled_dataset), "ground_state", "class", "FM",
                                         [], [], ""), folds) is None
+
+
+def test_a_resume_with_other_options_names_each_difference(tmp_path: Path) -> None:
+    data = tmp_path / "cgt.yaml"
+    started = AssessOptions("gs", space="table2", sampler="random", trials=8, dataset="cgt.yaml",
+                            overrides={"settings.max_train_tflop": 20}, outer_folds=5,
+                            final_seeds=1)  # fmt: skip
+    record = AssessRecord(vars(started), str(data.resolve()), "ground_state", "class", "FM",
+                          [], [], "sqlite:///mlflow.db")  # fmt: skip
+    assert conflicts(AssessOptions("gs"), record) == []  # nothing given: resume as started
+    assert conflicts(started, record) == []
+    same_file = AssessOptions("gs", dataset=str(data))  # typed otherwise, the same file
+    assert conflicts(same_file, record) == []
+    asked = AssessOptions("gs", sampler="tpe", trials=8, final_seeds=3, dataset="other.yaml",
+                          overrides={"settings.max_train_tflop": 40})  # fmt: skip
+    assert conflicts(asked, record) == [
+        "--dataset cgt.yaml (asked: other.yaml)", "--sampler random (asked: tpe)",
+        "--final-seeds 1 (asked: 3)",
+        "--set settings.max_train_tflop=20 (asked: settings.max_train_tflop=40)"]  # fmt: skip
+    none_then = AssessRecord({**vars(started), "seed": None}, record.dataset, "ground_state",
+                             "class", "FM", [], [], "")  # fmt: skip
+    assert conflicts(AssessOptions("gs", seed=3), none_then) == ["--seed not given (asked: 3)"]
