@@ -75,13 +75,15 @@ def conflicts(given: AssessOptions, record: AssessRecord) -> list[str]:
         else:
             same = asked == had
         if not same:
-            def show(v: Any) -> str:
-                if isinstance(v, dict):
-                    return " ".join(f"{k}={x}" for k, x in v.items()) or "none"
-                return "not given" if v is None else str(v)
-
-            out.append(f"{flag} {show(had)} (asked: {show(asked)})")
+            out.append(f"{flag} {_shown(had)} (asked: {_shown(asked)})")
     return out
+
+
+def _shown(value: Any) -> str:
+    """An option's value as typed: ``--set`` pairs as KEY=VALUE, None as "not given"."""
+    if isinstance(value, dict):
+        return " ".join(f"{k}={v}" for k, v in value.items()) or "none"
+    return "not given" if value is None else str(value)
 
 
 @dataclass
